@@ -1,0 +1,131 @@
+/*
+ * mission: reads a mission file (YAML through libyaml, JSON through jansson
+ * for strict syntax and libyaml for positions), validates it against the
+ * schema of DESIGN.md §5 and produces a resolved, immutable description:
+ * every task carries its effective agent, command, environment, timeouts and
+ * retry policy. Validation collects every error, each with FILE:LINE:COL and
+ * what was expected, and suggests the nearest key for an unknown one.
+ */
+#ifndef MISSION_H
+#define MISSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "crl.h"
+
+/* One diagnostic. Lines and columns are 1-based. */
+struct msn_diag {
+  char *file;
+  int line;
+  int col;
+  char *msg;
+};
+
+struct msn_diags {
+  struct msn_diag *v;
+  size_t n;
+  size_t cap;
+};
+
+void msn_diags_init(struct msn_diags *d);
+void msn_diags_close(struct msn_diags *d);
+/* Appends a formatted diagnostic. */
+void msn_diags_add(struct msn_diags *d, const char *file, int line, int col,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Prints each as "FILE:LINE:COL: error: MSG\n". */
+void msn_diags_print(const struct msn_diags *d, FILE *fp);
+
+/* Retry policy as written (see struct sched_retry for meaning). */
+struct msn_retries {
+  int max;
+  int64_t floor_ms;
+  int64_t cap_ms;
+  double factor;
+  int64_t reset_after_ms;
+  int intensity;
+  int64_t intensity_window_ms;
+};
+
+struct msn_agent {
+  char *name;
+  char *adapter;  /* "exec", "claude-code", ... */
+  char **command; /* NULL-terminated argv, or NULL */
+  char **env;     /* NULL-terminated "KEY=VALUE", or NULL */
+  char *model;    /* or NULL */
+  int capacity;   /* 0: unlimited */
+  int line, col;
+};
+
+/* Priorities: 0 low, 1 medium (default), 2 high, 3 critical. */
+struct msn_ticket {
+  char *id;
+  char *title; /* or NULL */
+  int priority;
+  int line, col;
+};
+
+/* A task with every default resolved. */
+struct msn_task {
+  char *id;
+  size_t ticket; /* index into mission->tickets */
+  size_t agent;  /* index into mission->agents */
+  char *prompt;  /* or NULL */
+  char **needs;  /* NULL-terminated task ids (any ticket) */
+  size_t nneeds;
+  char **command; /* effective argv (task's, else agent's); NULL-terminated,
+                     NULL when the adapter builds its own */
+  char **env;     /* effective extra env: agent's then task's; NULL-term. */
+  char *sandbox;  /* profile name; "agent" by default */
+  int64_t estimate_ms;     /* 0 when not given */
+  int64_t timeout_ms;      /* 0: none */
+  int64_t idle_timeout_ms; /* 0: none */
+  int64_t grace_ms;        /* SIGTERM -> SIGKILL; default 10s */
+  struct msn_retries retries;
+  int review; /* review: required */
+  int line, col;
+};
+
+struct msn_budget {
+  double usd;      /* 0: none */
+  int64_t tokens;  /* 0: none */
+  int64_t wall_ms; /* 0: none */
+};
+
+struct msn_mission {
+  char *name;
+  char *file;    /* absolute path of the mission file */
+  char *dir;     /* its directory */
+  char *workdir; /* absolute; `workdir:` resolved against dir, else dir */
+  char *repo;    /* or NULL (kept for the worktree issue) */
+  char *base;    /* or NULL */
+  struct msn_budget budget;
+  struct msn_agent *agents;
+  size_t nagents;
+  struct msn_ticket *tickets;
+  size_t ntickets;
+  struct msn_task *tasks; /* every ticket's tasks, in file order */
+  size_t ntasks;
+};
+
+/*
+ * Loads and validates `path`. The format follows the extension (.json is
+ * JSON, anything else YAML). On success returns 0 and *out (caller frees
+ * with msn_mission_free). On failure returns CRL_EVALIDATION_FAILED (or
+ * -errno when the file cannot be read) with every problem appended to
+ * `diags`.
+ */
+int msn_load_file(struct msn_mission **out, const char *path,
+                  struct msn_diags *diags);
+/* Same from memory; `name` is used in diagnostics and as `file`, `dir` is
+ * where relative paths resolve. */
+int msn_load_buffer(struct msn_mission **out, const char *name, const char *dir,
+                    const char *buf, size_t len, int is_json,
+                    struct msn_diags *diags);
+void msn_mission_free(struct msn_mission *m);
+
+/* Index of a task by id, or -1. */
+int msn_task_find(const struct msn_mission *m, const char *id);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * store: corral's only SQL. One SQLite database per state dir, in WAL mode
+ * with foreign keys on, its schema brought forward by numbered migrations,
+ * every statement prepared once. Writes are grouped: the first write of a
+ * loop turn opens a transaction and store_commit (called by the runtime once
+ * per turn, before anything is reported to a user) ends it, so throughput
+ * does not hinge on one commit per event and nothing reported is lost when
+ * the process is killed.
+ *
+ * Rows handed to callbacks and getters borrow their strings from the store:
+ * they are valid until the callback returns / the next store call.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crl.h"
+
+struct store;
+
+/*
+ * Opens (creating when absent) the database at `path`, sets WAL, foreign
+ * keys and busy timeout, and applies pending migrations. A database whose
+ * schema is newer than this build fails with CRL_ESCHEMA. *out is owned by
+ * the caller (store_close).
+ */
+int store_open(struct store **out, const char *path, struct crl_err *err);
+/* Commits any open transaction, finalizes statements and closes. NULL-safe. */
+void store_close(struct store *st);
+
+/* The schema version now in force (the number of the last migration). */
+int store_schema_version(struct store *st);
+
+/* Commits the transaction opened by this turn's writes, if any. */
+int store_commit(struct store *st, struct crl_err *err);
+/* 1 when a transaction is open (writes pending). */
+int store_dirty(const struct store *st);
+
+/* Missions. `id` is the mission's name; its state is free text. */
+int store_mission_upsert(struct store *st, const char *id, const char *file,
+                         int64_t now, struct crl_err *err);
+int store_mission_set_state(struct store *st, const char *id, const char *state,
+                            int64_t now, struct crl_err *err);
+
+struct store_mission {
+  const char *id;
+  const char *file;
+  const char *state;
+  int64_t created_at;
+  int64_t updated_at;
+};
+
+/* CRL_EMISSION_NOT_FOUND when absent. */
+int store_mission_get(struct store *st, const char *id,
+                      struct store_mission *out, struct crl_err *err);
+
+typedef int (*store_mission_cb)(const struct store_mission *m, void *payload);
+/* Newest first. A callback returning non-zero stops the walk and that value
+ * is returned. */
+int store_mission_list(struct store *st, store_mission_cb cb, void *payload);
+
+/* Tickets and tasks. Upserts keep existing state. */
+int store_ticket_upsert(struct store *st, const char *mission, const char *id,
+                        const char *title, int priority, struct crl_err *err);
+int store_task_upsert(struct store *st, const char *mission, const char *id,
+                      const char *ticket, const char *agent, int position,
+                      struct crl_err *err);
+int store_dep_add(struct store *st, const char *mission, const char *task,
+                  const char *needs, struct crl_err *err);
+
+/* Records a task's state. `reason` may be NULL (kept as is). started_at /
+ * ended_at of -1 keep the stored value. */
+int store_task_set_state(struct store *st, const char *mission,
+                         const char *task, const char *state, int attempts,
+                         const char *reason, int64_t started_at,
+                         int64_t ended_at, struct crl_err *err);
+
+struct store_task {
+  const char *mission;
+  const char *id;
+  const char *ticket;
+  const char *agent;
+  const char *state;
+  const char *reason; /* end reason of the last run, or NULL */
+  int attempts;
+  int position;       /* file order */
+  int64_t started_at; /* 0 when never started */
+  int64_t ended_at;   /* 0 when not ended */
+};
+
+typedef int (*store_task_cb)(const struct store_task *t, void *payload);
+/* In file order. */
+int store_task_list(struct store *st, const char *mission, store_task_cb cb,
+                    void *payload);
+/* CRL_ETASK_NOT_FOUND when absent. */
+int store_task_get(struct store *st, const char *mission, const char *id,
+                   struct store_task *out, struct crl_err *err);
+
+/* Runs: one attempt of a task. */
+struct store_run {
+  int64_t id; /* assigned by store_run_insert */
+  const char *mission;
+  const char *task;
+  int attempt;
+  const char *state; /* "starting", "running", "ended" */
+  const char *dir;   /* runs/<id> directory, absolute */
+  int64_t shim_pid;
+  int64_t shim_start; /* /proc/<pid>/stat starttime, to defeat pid reuse */
+  int64_t pid;        /* the agent's pid, 0 when unknown */
+  int exit_code;      /* -1 when none */
+  int signal;         /* 0 when none */
+  const char *reason; /* "exit 0", "signal 9", "timeout", ... or NULL */
+  int err_no;         /* spawn error errno, 0 when none */
+  int64_t log_offset; /* bytes of output.log already turned into events */
+  int64_t started_at;
+  int64_t ended_at;
+};
+
+/* Inserts a run in state "starting"; sets r->id. `dir` may be NULL and set
+ * later with store_run_set_dir. */
+int store_run_insert(struct store *st, struct store_run *r,
+                     struct crl_err *err);
+int store_run_set_dir(struct store *st, int64_t run, const char *dir,
+                      struct crl_err *err);
+/* starting -> running with the shim's identity. */
+int store_run_set_spawned(struct store *st, int64_t run, int64_t shim_pid,
+                          int64_t shim_start, int64_t pid, struct crl_err *err);
+int store_run_set_offset(struct store *st, int64_t run, int64_t offset,
+                         struct crl_err *err);
+/* -> ended. */
+int store_run_end(struct store *st, int64_t run, int exit_code, int sig,
+                  const char *reason, int err_no, int64_t ended_at,
+                  struct crl_err *err);
+
+typedef int (*store_run_cb)(const struct store_run *r, void *payload);
+/* Runs of a mission not yet ended, oldest first. */
+int store_run_list_live(struct store *st, const char *mission, store_run_cb cb,
+                        void *payload);
+/* Every run of one task, oldest first (task NULL: of the whole mission). */
+int store_run_list(struct store *st, const char *mission, const char *task,
+                   store_run_cb cb, void *payload);
+int store_run_get(struct store *st, int64_t run, struct store_run *out,
+                  struct crl_err *err);
+
+/* Events: append-only, with a global sequence. */
+struct store_event {
+  int64_t seq; /* assigned by store_event_append */
+  int64_t ts;  /* wall clock ms */
+  const char *mission;
+  const char *task; /* may be NULL */
+  int64_t run;      /* 0 when none */
+  const char *kind; /* "state", "message", "run.start", "run.end", ... */
+  const char *data; /* a JSON document, may be NULL */
+};
+
+int store_event_append(struct store *st, struct store_event *ev,
+                       struct crl_err *err);
+
+typedef int (*store_event_cb)(const struct store_event *ev, void *payload);
+/* Events with seq > after, in sequence order; mission NULL means all;
+ * task NULL means all tasks. */
+int store_event_list(struct store *st, const char *mission, const char *task,
+                     int64_t after, store_event_cb cb, void *payload);
+
+#endif
