@@ -91,6 +91,8 @@ struct adapter_stream {
   const struct adapter_ops *ops;
   struct crl_buf partial;
   size_t max_line;
+  int overlong; /* the pending line already gave a piece; its rest is
+                   delivered truncated too */
 };
 
 void adapter_stream_init(struct adapter_stream *s,

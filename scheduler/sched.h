@@ -191,6 +191,10 @@ int sched_seal(struct sched *s, struct crl_err *err);
  * running takes its slots and gets its deadlines from `started_at`. Restoring
  * failed, cancelled or skipped puts the task back to pending (a new
  * invocation retries what did not complete); completed stays completed.
+ * Blocked is restored like running (its run is still alive), pending_review
+ * stays pending_review (the decision is still owed), and pending, ready and
+ * rejected become pending. Restoring a task again replaces what the
+ * earlier restore did (a row first, then its live run).
  */
 int sched_task_restore(struct sched *s, size_t task, enum sched_state st,
                        int attempts, int64_t started_at, struct crl_err *err);
@@ -223,6 +227,17 @@ int sched_step(struct sched *s, int64_t now, struct sched_actions *out);
  * appends the resulting STATE actions; frees the slots. */
 int sched_run_ended(struct sched *s, size_t task, int64_t now,
                     enum sched_outcome outcome, struct sched_actions *out);
+
+/* A question or an approval is outstanding (running -> blocked). The task
+ * keeps its slots and its wall deadline; the idle deadline is suspended.
+ * CRL_EINVALID_TRANSITION unless running. */
+int sched_task_block(struct sched *s, size_t task, int64_t now,
+                     struct sched_actions *out);
+/* The answer came (blocked -> running); the idle deadline restarts at now.
+ * CRL_EINVALID_TRANSITION unless blocked. A blocked task whose run ends goes
+ * through running first (two STATE actions). */
+int sched_task_unblock(struct sched *s, size_t task, int64_t now,
+                       struct sched_actions *out);
 
 /* Output or a heartbeat was seen: pushes the idle deadline out. */
 void sched_task_activity(struct sched *s, size_t task, int64_t now);

@@ -1,0 +1,346 @@
+/*
+ * schema.c: the mission file's schema as data, and the walker that checks a
+ * document tree against it. Each kind of object (the file itself, budget,
+ * defaults, agent, ticket, task, retries, intensity) is a table of known
+ * keys, each with a conversion and the offset of the field it fills. The
+ * walker visits every key of a mapping in document order, reports unknown
+ * keys with the nearest known one, converts known keys, then reports missing
+ * required keys. Nothing stops at the first problem: a bad value leaves its
+ * field unset and the walk moves on, so one load reports every error.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mission-int.h"
+
+#define FIELD(k, fn, type, member) \
+  { k, fn, offsetof(type, member), 0, 0 }
+#define FIELD_REQ(k, fn, type, member) \
+  { k, fn, offsetof(type, member), 1, 0 }
+#define FIELD_MIN(k, fn, type, member, m) \
+  { k, fn, offsetof(type, member), 0, m }
+#define KIND(name, fields) \
+  { name, fields, CRL_ARRAY_SIZE(fields) }
+
+/* Most keys in any table (task has 13); suggestions look at this many. */
+#define SCHEMA_MAX_KEYS 16
+
+static void schema_budget(struct msn__ctx *c, const struct msn__field *f,
+                          const struct msn__node *n, void *dst);
+static void schema_defaults(struct msn__ctx *c, const struct msn__field *f,
+                            const struct msn__node *n, void *dst);
+static void schema_agents(struct msn__ctx *c, const struct msn__field *f,
+                          const struct msn__node *n, void *dst);
+static void schema_tickets(struct msn__ctx *c, const struct msn__field *f,
+                           const struct msn__node *n, void *dst);
+static void schema_tasks(struct msn__ctx *c, const struct msn__field *f,
+                         const struct msn__node *n, void *dst);
+static void schema_retries(struct msn__ctx *c, const struct msn__field *f,
+                           const struct msn__node *n, void *dst);
+static void schema_intensity(struct msn__ctx *c, const struct msn__field *f,
+                             const struct msn__node *n, void *dst);
+static void schema_policies(struct msn__ctx *c, const struct msn__field *f,
+                            const struct msn__node *n, void *dst);
+static void schema_sandboxes(struct msn__ctx *c, const struct msn__field *f,
+                             const struct msn__node *n, void *dst);
+
+static const struct msn__field top_fields[] = {
+    FIELD_REQ("mission", msn__conv_id, struct msn__ctx, m.name),
+    FIELD("repo", msn__conv_string, struct msn__ctx, m.repo),
+    FIELD("base", msn__conv_string, struct msn__ctx, m.base),
+    FIELD("workdir", msn__conv_node, struct msn__ctx, workdir),
+    FIELD("budget", schema_budget, struct msn__ctx, m.budget),
+    FIELD("defaults", schema_defaults, struct msn__ctx, defaults),
+    FIELD("agents", schema_agents, struct msn__ctx, m.agents),
+    FIELD_REQ("tickets", schema_tickets, struct msn__ctx, m.tickets),
+    /* Checked loosely and not kept yet; the offset is unused. */
+    FIELD("policies", schema_policies, struct msn__ctx, m),
+    FIELD("sandboxes", schema_sandboxes, struct msn__ctx, m),
+};
+
+static const struct msn__field budget_fields[] = {
+    FIELD("usd", msn__conv_number, struct msn_budget, usd),
+    FIELD("tokens", msn__conv_int64, struct msn_budget, tokens),
+    FIELD("wall", msn__conv_duration, struct msn_budget, wall_ms),
+};
+
+static const struct msn__field defaults_fields[] = {
+    FIELD("agent", msn__conv_node, struct msn__opts, agent),
+    FIELD("sandbox", msn__conv_string, struct msn__opts, sandbox),
+    FIELD("timeout", msn__conv_duration, struct msn__opts, timeout_ms),
+    FIELD("idle_timeout", msn__conv_duration, struct msn__opts,
+          idle_timeout_ms),
+    FIELD("grace", msn__conv_duration, struct msn__opts, grace_ms),
+    FIELD("retries", schema_retries, struct msn__opts, retries),
+};
+
+static const struct msn__field agent_fields[] = {
+    FIELD("adapter", msn__conv_adapter, struct msn_agent, adapter),
+    FIELD("command", msn__conv_argv, struct msn_agent, command),
+    FIELD("env", msn__conv_env, struct msn_agent, env),
+    FIELD("model", msn__conv_string, struct msn_agent, model),
+    FIELD("capacity", msn__conv_int, struct msn_agent, capacity),
+};
+
+static const struct msn__field ticket_fields[] = {
+    FIELD_REQ("id", msn__conv_id, struct msn_ticket, id),
+    FIELD("title", msn__conv_string, struct msn_ticket, title),
+    FIELD("priority", msn__conv_priority, struct msn_ticket, priority),
+    /* Tasks land in the context, not the ticket; the offset is unused. */
+    FIELD_REQ("tasks", schema_tasks, struct msn_ticket, id),
+};
+
+static const struct msn__field task_fields[] = {
+    FIELD_REQ("id", msn__conv_id, struct msn__taskdef, t.id),
+    FIELD("needs", msn__conv_needs, struct msn__taskdef, needs),
+    FIELD("agent", msn__conv_node, struct msn__taskdef, o.agent),
+    FIELD("prompt", msn__conv_string, struct msn__taskdef, t.prompt),
+    FIELD("command", msn__conv_argv, struct msn__taskdef, o.command),
+    FIELD("env", msn__conv_env, struct msn__taskdef, o.env),
+    FIELD("timeout", msn__conv_duration, struct msn__taskdef, o.timeout_ms),
+    FIELD("idle_timeout", msn__conv_duration, struct msn__taskdef,
+          o.idle_timeout_ms),
+    FIELD("grace", msn__conv_duration, struct msn__taskdef, o.grace_ms),
+    FIELD("retries", schema_retries, struct msn__taskdef, o.retries),
+    FIELD("estimate", msn__conv_duration, struct msn__taskdef, t.estimate_ms),
+    FIELD("review", msn__conv_review, struct msn__taskdef, t.review),
+    FIELD("sandbox", msn__conv_string, struct msn__taskdef, o.sandbox),
+};
+
+static const struct msn__field retries_fields[] = {
+    FIELD("max", msn__conv_int, struct msn_retries, max),
+    FIELD("backoff", msn__conv_backoff, struct msn_retries, floor_ms),
+    FIELD_MIN("factor", msn__conv_number, struct msn_retries, factor, 1),
+    FIELD("reset_after", msn__conv_duration, struct msn_retries,
+          reset_after_ms),
+    FIELD("intensity", schema_intensity, struct msn_retries, intensity),
+};
+
+static const struct msn__field intensity_fields[] = {
+    FIELD_MIN("failures", msn__conv_int, struct msn_retries, intensity, 1),
+    {"within", msn__conv_duration,
+     offsetof(struct msn_retries, intensity_window_ms), 1, 0},
+};
+
+static const struct msn__kind kind_top = KIND(NULL, top_fields);
+static const struct msn__kind kind_budget = KIND("budget", budget_fields);
+static const struct msn__kind kind_defaults = KIND("defaults", defaults_fields);
+static const struct msn__kind kind_agent = KIND("agent", agent_fields);
+static const struct msn__kind kind_ticket = KIND("ticket", ticket_fields);
+static const struct msn__kind kind_task = KIND("task", task_fields);
+static const struct msn__kind kind_retries = KIND("retries", retries_fields);
+static const struct msn__kind kind_intensity =
+    KIND("intensity", intensity_fields);
+
+static const struct msn__field *schema_field(const struct msn__kind *k,
+                                             const char *key) {
+  for (size_t i = 0; i < k->nfields; i++)
+    if (strcmp(k->fields[i].key, key) == 0)
+      return &k->fields[i];
+  return NULL;
+}
+
+static void schema_unknown(struct msn__ctx *c, const struct msn__kind *k,
+                           const struct msn__node *key) {
+  const char *cands[SCHEMA_MAX_KEYS], *near;
+  char q[64];
+  size_t n = k->nfields < SCHEMA_MAX_KEYS ? k->nfields : SCHEMA_MAX_KEYS;
+
+  for (size_t i = 0; i < n; i++)
+    cands[i] = k->fields[i].key;
+  near = msn__suggest(key->str, cands, n);
+  msn__err(c, key, "unknown key '%s'%s%s%s%s%s",
+           msn__quote(q, sizeof(q), key->str), k->name ? " in " : "",
+           k->name ? k->name : "", near ? " (did you mean '" : "",
+           near ? near : "", near ? "'?)" : "");
+}
+
+int msn__schema_map(struct msn__ctx *c, const struct msn__kind *k,
+                    const struct msn__node *n, const char *what, void *obj) {
+  char got[64];
+
+  if (n->type != MSN__MAP) {
+    msn__err(c, n, "expected a mapping for %s, got %s", what,
+             msn__got(got, sizeof(got), n));
+    return -1;
+  }
+  for (size_t i = 0; i + 1 < n->n; i += 2) {
+    const struct msn__field *f = schema_field(k, n->v[i]->str);
+
+    if (f == NULL)
+      schema_unknown(c, k, n->v[i]);
+    else
+      f->conv(c, f, n->v[i + 1], (char *)obj + f->off);
+  }
+  for (size_t i = 0; i < k->nfields; i++)
+    if (k->fields[i].required && msn__node_get(n, k->fields[i].key) == NULL)
+      msn__err(c, n, "missing required key '%s'%s%s", k->fields[i].key,
+               k->name ? " in " : "", k->name ? k->name : "");
+  return 0;
+}
+
+static void schema_budget(struct msn__ctx *c, const struct msn__field *f,
+                          const struct msn__node *n, void *dst) {
+  msn__schema_map(c, &kind_budget, n, "'budget'", dst);
+}
+
+static void schema_defaults(struct msn__ctx *c, const struct msn__field *f,
+                            const struct msn__node *n, void *dst) {
+  msn__schema_map(c, &kind_defaults, n, "'defaults'", dst);
+}
+
+static void schema_retries(struct msn__ctx *c, const struct msn__field *f,
+                           const struct msn__node *n, void *dst) {
+  struct msn__retries_opt *o = dst;
+
+  msn__retries_default(&o->r);
+  if (msn__schema_map(c, &kind_retries, n, "'retries'", &o->r) == 0)
+    o->set = 1;
+}
+
+/* dst is the `intensity` field; its table addresses the whole struct. */
+static void schema_intensity(struct msn__ctx *c, const struct msn__field *f,
+                             const struct msn__node *n, void *dst) {
+  struct msn_retries *r = crl_container_of(dst, struct msn_retries, intensity);
+
+  msn__schema_map(c, &kind_intensity, n, "'intensity'", r);
+}
+
+static struct msn_agent *schema_agent_push(struct msn__ctx *c,
+                                           const struct msn__node *key) {
+  struct msn_agent *a;
+
+  if (c->m.nagents == c->agentcap) {
+    c->agentcap = c->agentcap ? c->agentcap * 2 : 4;
+    c->m.agents = xreallocarray(c->m.agents, c->agentcap, sizeof(*a));
+  }
+  a = &c->m.agents[c->m.nagents++];
+  memset(a, 0, sizeof(*a));
+  a->name = xstrdup(key->str);
+  a->line = key->line;
+  a->col = key->col;
+  return a;
+}
+
+/* An agent without `adapter:` runs its `command:` directly. */
+static void schema_agent(struct msn__ctx *c, const struct msn__node *key,
+                         const struct msn__node *val) {
+  struct msn_agent *a = schema_agent_push(c, key);
+  char q[64];
+
+  if (!msn__id_valid(key->str))
+    msn__err(c, key,
+             "invalid agent name '%s' (expected letters, digits, '.', '_' "
+             "or '-')",
+             msn__quote(q, sizeof(q), key->str));
+  if (msn__schema_map(c, &kind_agent, val, "an agent", a) < 0)
+    return;
+  if (msn__node_get(val, "adapter") != NULL)
+    return;
+  if (msn__node_get(val, "command") != NULL)
+    a->adapter = xstrdup("exec");
+  else
+    msn__err(c, val,
+             "missing required key 'adapter' in agent (or give "
+             "'command' to run it directly)");
+}
+
+static void schema_agents(struct msn__ctx *c, const struct msn__field *f,
+                          const struct msn__node *n, void *dst) {
+  if (n->type != MSN__MAP) {
+    msn__type_error(c, n, "a mapping", f->key);
+    return;
+  }
+  for (size_t i = 0; i + 1 < n->n; i += 2)
+    schema_agent(c, n->v[i], n->v[i + 1]);
+}
+
+static void schema_ticket(struct msn__ctx *c, const struct msn__node *n) {
+  struct msn_ticket *t;
+  size_t i = c->m.ntickets;
+
+  if (i == c->ticketcap) {
+    c->ticketcap = c->ticketcap ? c->ticketcap * 2 : 4;
+    c->m.tickets = xreallocarray(c->m.tickets, c->ticketcap, sizeof(*t));
+    c->ticket_ids =
+        xreallocarray(c->ticket_ids, c->ticketcap, sizeof(*c->ticket_ids));
+  }
+  t = &c->m.tickets[c->m.ntickets++];
+  memset(t, 0, sizeof(*t));
+  t->priority = 1;
+  t->line = n->line;
+  t->col = n->col;
+  c->cur_ticket = i;
+  msn__schema_map(c, &kind_ticket, n, "a ticket", t);
+  c->ticket_ids[i] = t->id != NULL ? msn__node_get(n, "id") : NULL;
+}
+
+static void schema_tickets(struct msn__ctx *c, const struct msn__field *f,
+                           const struct msn__node *n, void *dst) {
+  if (n->type != MSN__SEQ) {
+    msn__type_error(c, n, "a sequence", f->key);
+    return;
+  }
+  for (size_t i = 0; i < n->n; i++)
+    schema_ticket(c, n->v[i]);
+}
+
+static void schema_task(struct msn__ctx *c, const struct msn__node *n) {
+  struct msn__taskdef *td;
+
+  if (c->ntasks == c->taskcap) {
+    c->taskcap = c->taskcap ? c->taskcap * 2 : 8;
+    c->tasks = xreallocarray(c->tasks, c->taskcap, sizeof(*td));
+  }
+  td = &c->tasks[c->ntasks++];
+  memset(td, 0, sizeof(*td));
+  msn__opts_init(&td->o);
+  td->t.ticket = c->cur_ticket;
+  td->t.line = n->line;
+  td->t.col = n->col;
+  td->node = n;
+  msn__schema_map(c, &kind_task, n, "a task", td);
+  td->id = td->t.id != NULL ? msn__node_get(n, "id") : NULL;
+}
+
+static void schema_tasks(struct msn__ctx *c, const struct msn__field *f,
+                         const struct msn__node *n, void *dst) {
+  if (n->type != MSN__SEQ) {
+    msn__type_error(c, n, "a sequence", f->key);
+    return;
+  }
+  for (size_t i = 0; i < n->n; i++)
+    schema_task(c, n->v[i]);
+}
+
+/* Policies are kept for a later issue; for now each must be a mapping. */
+static void schema_policies(struct msn__ctx *c, const struct msn__field *f,
+                            const struct msn__node *n, void *dst) {
+  char got[64];
+
+  if (n->type != MSN__SEQ) {
+    msn__type_error(c, n, "a sequence", f->key);
+    return;
+  }
+  for (size_t i = 0; i < n->n; i++)
+    if (n->v[i]->type != MSN__MAP)
+      msn__err(c, n->v[i], "expected a mapping for a policy, got %s",
+               msn__got(got, sizeof(got), n->v[i]));
+}
+
+static void schema_sandboxes(struct msn__ctx *c, const struct msn__field *f,
+                             const struct msn__node *n, void *dst) {
+  if (n->type != MSN__MAP)
+    msn__type_error(c, n, "a mapping", f->key);
+}
+
+void msn__schema_mission(struct msn__ctx *c, const struct msn__node *root) {
+  if (root == NULL) {
+    msn_diags_add(c->d, c->file, 1, 1,
+                  "empty mission file (expected a mapping with 'mission' and "
+                  "'tickets')");
+    return;
+  }
+  msn__schema_map(c, &kind_top, root, "the mission file", c);
+}

@@ -1,0 +1,138 @@
+/*
+ * corral run FILE: runs a mission in the foreground until every task is
+ * done, with a live view on a terminal, plain lines otherwise, or JSON
+ * Lines with --json. Running the same file on the same state dir resumes.
+ */
+#include "rt-int.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void run_usage(FILE *fp) {
+  fputs("usage: corral run [--state-dir DIR] [--jobs N] [--json] FILE\n\n"
+        "Runs the mission in FILE in the foreground. Running the same file\n"
+        "on the same state dir again resumes it: completed tasks are kept\n"
+        "and live runs are re-attached.\n\n"
+        "  --state-dir DIR  where the store and run logs live\n"
+        "                   (default $XDG_STATE_HOME/corral)\n"
+        "  -j, --jobs N     run at most N tasks at once (default: cores)\n"
+        "  --json           print events as JSON Lines on stdout\n"
+        "  -q, --quiet      print nothing but errors\n\n"
+        "Exit status: 0 all tasks completed, 1 a task failed or was skipped,\n"
+        "2 usage or validation error, 4 a limit was exceeded, 5 cancelled.\n",
+        fp);
+}
+
+static char *run_shim_path(void) {
+  char self[PATH_MAX], *slash, *out;
+  const char *env = getenv("CORRAL_SHIM");
+  ssize_t n;
+
+  if (env != NULL && env[0] != '\0')
+    return xstrdup(env);
+  n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0)
+    return xstrdup("corral-shim");
+  self[n] = '\0';
+  slash = strrchr(self, '/');
+  *slash = '\0';
+  xasprintf(&out, "%s/corral-shim", self);
+  return out;
+}
+
+struct run_args {
+  const char *state_dir;
+  const char *file;
+  int jobs;
+  enum rt_view_mode view;
+};
+
+static int run_parse(struct run_args *a, int argc, char **argv) {
+  static const struct option opts[] = {{"state-dir", required_argument, 0, 's'},
+                                       {"jobs", required_argument, 0, 'j'},
+                                       {"json", no_argument, 0, 'J'},
+                                       {"quiet", no_argument, 0, 'q'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  char *end;
+  int c;
+
+  a->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  a->view = isatty(STDOUT_FILENO) ? RT_VIEW_TTY : RT_VIEW_PLAIN;
+  while ((c = getopt_long(argc, argv, "s:j:qh", opts, NULL)) != -1) {
+    if (c == 's')
+      a->state_dir = optarg;
+    else if (c == 'j' &&
+             ((a->jobs = (int)strtol(optarg, &end, 10)) < 1 || *end))
+      return rt_errorf("--jobs needs a positive integer, got '%s'", optarg), -1;
+    else if (c == 'J')
+      a->view = RT_VIEW_JSON;
+    else if (c == 'q')
+      a->view = RT_VIEW_QUIET;
+    else if (c == 'h')
+      return run_usage(stdout), 1;
+    else if (c != 'j')
+      return run_usage(stderr), -1;
+  }
+  if (optind != argc - 1)
+    return run_usage(stderr), -1;
+  a->file = argv[optind];
+  return 0;
+}
+
+static int run_mission(const struct run_args *a, struct msn_mission *m) {
+  struct rt_engine_opts o = {0};
+  struct crl_err err = CRL_ERR_INIT;
+  struct rt_engine e;
+  char *dir = NULL, *shim = run_shim_path();
+  uv_loop_t loop;
+  int code = RT_EXIT_USAGE;
+
+  uv_loop_init(&loop);
+  if (rt_statedir(&dir, a->state_dir, &err) < 0)
+    goto out;
+  o.state_dir = dir;
+  o.shim_path = shim;
+  o.jobs = a->jobs;
+  o.view = a->view;
+  if (rt_engine_init(&e, &loop, &o, m, &err) < 0)
+    goto out;
+  code = rt_engine_run(&e);
+  rt_engine_close(&e);
+  if (uv_loop_close(&loop) != 0)
+    log_warn("loop closed with live handles");
+out:
+  if (err.code != 0)
+    rt_errorf("fatal: %s", err.msg);
+  free(dir);
+  free(shim);
+  return code;
+}
+
+static int run_exec(int argc, char **argv) {
+  struct msn_diags d;
+  struct msn_mission *m = NULL;
+  struct run_args a = {0};
+  int rc;
+
+  if ((rc = run_parse(&a, argc, argv)) != 0)
+    return rc > 0 ? RT_EXIT_OK : RT_EXIT_USAGE;
+  msn_diags_init(&d);
+  if (msn_load_file(&m, a.file, &d) < 0) {
+    msn_diags_print(&d, stderr);
+    if (d.n == 0)
+      rt_errorf("fatal: unable to load %s", a.file);
+    msn_diags_close(&d);
+    return RT_EXIT_USAGE;
+  }
+  msn_diags_close(&d);
+  rc = run_mission(&a, m);
+  msn_mission_free(m);
+  return rc;
+}
+
+const struct rt_cmd rt_cmd_run = {"run", "run [OPTIONS] FILE",
+                                  "run a mission in the foreground", run_exec};

@@ -1,0 +1,96 @@
+/*
+ * corral show [MISSION]: every task of a mission (the latest by default)
+ * with its state, attempts, duration and end reason, as a table or JSON.
+ */
+#include "rt-int.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void show_usage(FILE *fp) {
+  fputs("usage: corral show [--state-dir DIR] [--json] [MISSION]\n\n"
+        "Shows every task of MISSION (default: the most recent one).\n",
+        fp);
+}
+
+static int show_table_row(const struct store_task *t, void *payload) {
+  char dur[32] = "-";
+
+  if (t->started_at > 0 && t->ended_at >= t->started_at)
+    crl_duration_format(dur, sizeof(dur), t->ended_at - t->started_at);
+  printf("%-20s %-10s %-15s %8d %8s  %s\n", t->id, t->ticket, t->state,
+         t->attempts, dur, t->reason ? t->reason : "");
+  return 0;
+}
+
+static int show_json_row(const struct store_task *t, void *payload) {
+  json_t *a = payload;
+
+  json_array_append_new(
+      a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:s?}", "id", t->id,
+                   "ticket", t->ticket, "agent", t->agent, "state", t->state,
+                   "attempts", t->attempts, "started_at",
+                   (json_int_t)t->started_at, "ended_at",
+                   (json_int_t)t->ended_at, "reason", t->reason));
+  return 0;
+}
+
+static int show_mission(struct store *st, const char *id, int json) {
+  struct store_mission m;
+  json_t *tasks;
+  int rc;
+
+  if ((rc = store_mission_get(st, id, &m, NULL)) < 0)
+    return rc;
+  if (!json) {
+    printf("mission %s: %s (%s)\n", m.id, m.state, m.file ? m.file : "");
+    printf("%-20s %-10s %-15s %8s %8s  %s\n", "TASK", "TICKET", "STATE",
+           "ATTEMPTS", "TIME", "REASON");
+    return store_task_list(st, id, show_table_row, NULL);
+  }
+  tasks = json_array();
+  rc = store_task_list(st, id, show_json_row, tasks);
+  json_dumpf(json_pack("{s:s, s:s, s:o}", "mission", id, "state", m.state,
+                       "tasks", tasks),
+             stdout, JSON_INDENT(2));
+  putchar('\n');
+  return rc;
+}
+
+static int show_exec(int argc, char **argv) {
+  static const struct option opts[] = {{"state-dir", required_argument, 0, 's'},
+                                       {"json", no_argument, 0, 'J'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  struct crl_err err = CRL_ERR_INIT;
+  const char *sd = NULL;
+  char *dir = NULL, *id = NULL;
+  struct store *st = NULL;
+  int c, json = 0, rc;
+
+  while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+    if (c == 's')
+      sd = optarg;
+    else if (c == 'J')
+      json = 1;
+    else
+      return show_usage(c == 'h' ? stdout : stderr),
+             c == 'h' ? RT_EXIT_OK : RT_EXIT_USAGE;
+  }
+  if (argc - optind > 1)
+    return show_usage(stderr), RT_EXIT_USAGE;
+  if ((rc = rt_statedir(&dir, sd, &err)) < 0 ||
+      (rc = rt_store_open(&st, dir, &err)) < 0 ||
+      (rc = rt_mission_pick(&id, st, argv[optind], &err)) < 0 ||
+      (rc = show_mission(st, id, json)) < 0)
+    rt_errorf("%s", err.msg[0] ? err.msg : crl_strerror(rc));
+  store_close(st);
+  free(dir);
+  free(id);
+  return rc < 0 ? RT_EXIT_FAILED : RT_EXIT_OK;
+}
+
+const struct rt_cmd rt_cmd_show = {"show", "show [--json] [MISSION]",
+                                   "show a mission's tasks", show_exec};

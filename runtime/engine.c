@@ -1,0 +1,399 @@
+/*
+ * The engine: one libuv loop that feeds the scheduler its inputs (runs that
+ * ended, output seen, time passing, Ctrl-C) and carries out the actions it
+ * returns (persist a state change, start a run, stop a run, wake later).
+ *
+ * Store writes of a loop turn share one transaction, committed in the
+ * uv_prepare hook before the loop blocks and before any line reaches the
+ * user (redis beforeSleep: AOF before client writes). A run's row is
+ * committed before its shim is spawned, so a kill -9 at any moment leaves a
+ * store that knows every shim that may exist; on the next start the engine
+ * re-attaches to the live ones and collects the verdicts of the dead.
+ */
+#include "rt-int.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int64_t rt_engine_now(struct rt_engine *e) {
+  return crl_time_wall_ms();
+}
+
+static const char *engine_task_id(struct rt_engine *e, size_t task) {
+  return e->m->tasks[task].id;
+}
+
+void rt_engine_event(struct rt_engine *e, const char *task, int64_t run,
+                     const char *kind, const char *data) {
+  struct store_event ev = {0};
+
+  ev.ts = rt_engine_now(e);
+  ev.mission = e->m->name;
+  ev.task = task;
+  ev.run = run;
+  ev.kind = kind;
+  ev.data = data;
+  if (store_event_append(e->st, &ev, &e->err) < 0) {
+    log_error("unable to record event: %s", e->err.msg);
+    return;
+  }
+  rt_view_event(e->view, ev.seq, task, run, kind, data);
+}
+
+/* Records an event whose data is a JSON object built by the caller. */
+static void engine_event_json(struct rt_engine *e, const char *task,
+                              int64_t run, const char *kind, json_t *data) {
+  char *s = json_dumps(data, JSON_COMPACT);
+
+  rt_engine_event(e, task, run, kind, s);
+  free(s);
+  json_decref(data);
+}
+
+static void engine_reason_set(struct rt_engine *e, size_t task,
+                              const char *reason) {
+  free(e->reasons[task]);
+  e->reasons[task] = reason ? xstrdup(reason) : NULL;
+}
+
+static int engine_reason_is_limit(const char *reason) {
+  return reason != NULL && (strncmp(reason, "timeout", 7) == 0 ||
+                            strncmp(reason, "idle", 4) == 0);
+}
+
+static void engine_on_state(struct rt_engine *e, const struct sched_action *a) {
+  const char *id = engine_task_id(e, a->task), *reason = e->reasons[a->task];
+  int quiet = a->to == SCHED_RUNNING || a->to == SCHED_READY;
+  int64_t now = rt_engine_now(e);
+  int final =
+      a->to == SCHED_FAILED && sched_task_retry_at(e->sched, a->task) < 0;
+
+  if (a->to == SCHED_CANCELLED && reason == NULL)
+    reason = "cancelled";
+  if (a->to == SCHED_SKIPPED)
+    reason = "dependency did not complete";
+  if (final && engine_reason_is_limit(reason))
+    e->limit_hit = 1;
+  store_task_set_state(
+      e->st, e->m->name, id, sched_state_name(a->to),
+      sched_task_attempts(e->sched, a->task),
+      a->to == SCHED_RUNNING ? NULL : reason, a->to == SCHED_RUNNING ? now : -1,
+      sched_state_is_terminal(a->to) || final ? now : -1, NULL);
+  engine_event_json(e, id, 0, "state",
+                    json_pack("{s:s, s:s, s:i, s:s?}", "from",
+                              sched_state_name(a->from), "to",
+                              sched_state_name(a->to), "attempt",
+                              sched_task_attempts(e->sched, a->task), "reason",
+                              quiet ? NULL : reason));
+  rt_view_state(e->view, a->task, a->from, a->to, quiet ? NULL : reason);
+}
+
+static void engine_queue_spawn(struct rt_engine *e, struct rt_run *r) {
+  r->next_spawn = NULL;
+  *e->spawn_tail = r;
+  e->spawn_tail = &r->next_spawn;
+}
+
+static void engine_on_start(struct rt_engine *e, const struct sched_action *a) {
+  struct store_run row = {0};
+  struct rt_run *r;
+  char *dir;
+
+  row.mission = e->m->name;
+  row.task = engine_task_id(e, a->task);
+  row.attempt = a->attempt;
+  row.started_at = rt_engine_now(e);
+  store_run_insert(e->st, &row, NULL);
+  xasprintf(&dir, "%s/runs/%lld", e->opts.state_dir, (long long)row.id);
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+    log_warn("unable to create %s: %s", dir, strerror(errno));
+  store_run_set_dir(e->st, row.id, dir, NULL);
+  r = rt_run_new(e, a->task, row.id, a->attempt, dir);
+  r->started_at = row.started_at;
+  e->runs[a->task] = r;
+  e->live++;
+  engine_reason_set(e, a->task, NULL);
+  engine_event_json(e, row.task, row.id, "run.start",
+                    json_pack("{s:I, s:i}", "run", (json_int_t)row.id,
+                              "attempt", a->attempt));
+  engine_queue_spawn(e, r);
+  free(dir);
+}
+
+static void engine_on_wake(uv_timer_t *h) {
+  struct rt_engine *e = crl_container_of(h, struct rt_engine, wake);
+
+  e->need_step = 1;
+}
+
+static void engine_dispatch_one(struct rt_engine *e,
+                                const struct sched_action *a) {
+  int64_t delay;
+
+  switch (a->kind) {
+  case SCHED_ACT_STATE:
+    engine_on_state(e, a);
+    break;
+  case SCHED_ACT_START:
+    engine_on_start(e, a);
+    break;
+  case SCHED_ACT_STOP:
+    if (e->runs[a->task] != NULL)
+      rt_run_stop(e->runs[a->task], a->reason);
+    break;
+  case SCHED_ACT_WAKE:
+    delay = a->at - rt_engine_now(e);
+    uv_timer_start(&e->wake, engine_on_wake, delay > 0 ? (uint64_t)delay : 0,
+                   0);
+    break;
+  }
+}
+
+/* Actions may append further actions while they are carried out; index
+ * access keeps that safe. */
+void rt_engine_dispatch(struct rt_engine *e) {
+  for (size_t i = 0; i < e->acts.n; i++) {
+    struct sched_action a = e->acts.v[i];
+
+    engine_dispatch_one(e, &a);
+  }
+  sched_actions_reset(&e->acts);
+}
+
+void rt_engine_run_ended(struct rt_engine *e, struct rt_run *r,
+                         enum sched_outcome outcome, const char *reason) {
+  const char *id = engine_task_id(e, r->task);
+  int64_t now = rt_engine_now(e);
+
+  store_run_end(e->st, r->id, r->exit_code, r->signal, reason, r->err_no, now,
+                NULL);
+  engine_event_json(e, id, r->id, "run.end",
+                    json_pack("{s:I, s:s, s:b}", "run", (json_int_t)r->id,
+                              "reason", reason, "success",
+                              outcome == SCHED_OUTCOME_SUCCESS));
+  if (e->runs[r->task] == r)
+    e->runs[r->task] = NULL;
+  engine_reason_set(e, r->task, reason);
+  if (sched_run_ended(e->sched, r->task, now, outcome, &e->acts) < 0)
+    log_error("%s: run %lld of %s was not running", __func__, (long long)r->id,
+              id);
+  rt_engine_dispatch(e);
+  e->need_step = 1;
+}
+
+void rt_engine_run_line(struct rt_engine *e, struct rt_run *r,
+                        const struct adapter_event *ev) {
+  json_t *text = json_stringn(ev->text, ev->len);
+  struct crl_buf esc;
+
+  if (text == NULL) {
+    /* Not UTF-8: record an escaped copy; the log keeps the raw bytes. */
+    crl_buf_init(&esc, 0);
+    crl_escape(&esc, ev->text, ev->len);
+    text = json_stringn(esc.data ? esc.data : "", esc.len);
+    crl_buf_close(&esc);
+  }
+  engine_event_json(
+      e, engine_task_id(e, r->task), r->id, adapter_event_kind_name(ev->kind),
+      json_pack("{s:o, s:b}", "text", text, "truncated", ev->truncated));
+}
+
+void rt_engine_run_closed(struct rt_engine *e, struct rt_run *r) {
+  if (r->pidfd >= 0)
+    close(r->pidfd);
+  if (r->logfd >= 0)
+    close(r->logfd);
+  adapter_stream_close(&r->stream);
+  free(r->dir);
+  free(r);
+  e->live--;
+}
+
+static void engine_spawn_queued(struct rt_engine *e) {
+  struct rt_run *r = e->spawn_head, *next;
+
+  e->spawn_head = NULL;
+  e->spawn_tail = &e->spawn_head;
+  for (; r != NULL; r = next) {
+    next = r->next_spawn;
+    rt_run_spawn(r);
+  }
+}
+
+static int engine_exit_code(struct rt_engine *e) {
+  struct sched_counts c;
+
+  sched_counts(e->sched, &c);
+  if (e->fatal)
+    return RT_EXIT_FAILED;
+  if (e->cancels > 0 && c.by_state[SCHED_CANCELLED] > 0)
+    return RT_EXIT_CANCELLED;
+  if (c.by_state[SCHED_COMPLETED] == sched_task_count(e->sched))
+    return RT_EXIT_OK;
+  return e->limit_hit ? RT_EXIT_LIMIT : RT_EXIT_FAILED;
+}
+
+static const char *engine_mission_state(int code) {
+  if (code == RT_EXIT_OK)
+    return "succeeded";
+  return code == RT_EXIT_CANCELLED ? "cancelled" : "failed";
+}
+
+static void engine_finish(struct rt_engine *e) {
+  int code = engine_exit_code(e);
+
+  e->finished = 1;
+  store_mission_set_state(e->st, e->m->name, engine_mission_state(code),
+                          rt_engine_now(e), NULL);
+  engine_event_json(e, NULL, 0, "mission.end",
+                    json_pack("{s:s, s:i}", "state", engine_mission_state(code),
+                              "exit", code));
+  if (store_commit(e->st, &e->err) < 0)
+    log_error("unable to commit: %s", e->err.msg);
+  rt_view_flush(e->view);
+  rt_view_finish(e->view, code);
+  e->exit_code = code;
+  uv_close((uv_handle_t *)&e->turn, NULL);
+  uv_close((uv_handle_t *)&e->wake, NULL);
+  uv_close((uv_handle_t *)&e->sigint, NULL);
+  uv_close((uv_handle_t *)&e->sigterm, NULL);
+}
+
+static int engine_commit(struct rt_engine *e) {
+  if (!store_dirty(e->st))
+    return 0;
+  if (store_commit(e->st, &e->err) == 0)
+    return 0;
+  /* Nothing may be reported that the store did not keep: stop the mission
+   * and leave the agents to their shims for the next start to collect. */
+  rt_errorf("fatal: unable to commit to the store: %s", e->err.msg);
+  e->fatal = 1;
+  return -1;
+}
+
+/* Once per loop turn, before the loop blocks: step the scheduler, commit,
+ * report, then spawn the runs whose rows are now durable. */
+static void engine_on_turn(uv_prepare_t *h) {
+  struct rt_engine *e = crl_container_of(h, struct rt_engine, turn);
+
+  while (!e->fatal) {
+    if (e->need_step) {
+      e->need_step = 0;
+      sched_step(e->sched, rt_engine_now(e), &e->acts);
+      rt_engine_dispatch(e);
+    }
+    if (engine_commit(e) < 0)
+      break;
+    rt_view_flush(e->view);
+    if (e->spawn_head == NULL && !e->need_step)
+      break;
+    engine_spawn_queued(e);
+  }
+  if ((e->fatal || sched_idle(e->sched)) && e->live == 0 && !e->finished)
+    engine_finish(e);
+}
+
+static void engine_on_signal(uv_signal_t *h, int signum) {
+  struct rt_engine *e = h->data;
+
+  if (e->cancels++ == 0) {
+    rt_errorf("cancelling: stopping %zu running task(s); interrupt again to "
+              "kill them",
+              e->live);
+    sched_cancel_all(e->sched, rt_engine_now(e), &e->acts);
+    rt_engine_dispatch(e);
+    return;
+  }
+  for (size_t i = 0; i < e->m->ntasks; i++)
+    if (e->runs[i] != NULL)
+      rt_run_kill(e->runs[i]);
+}
+
+static int engine_handles_init(struct rt_engine *e) {
+  int rc;
+
+  if ((rc = uv_prepare_init(e->loop, &e->turn)) < 0 ||
+      (rc = uv_timer_init(e->loop, &e->wake)) < 0 ||
+      (rc = uv_signal_init(e->loop, &e->sigint)) < 0 ||
+      (rc = uv_signal_init(e->loop, &e->sigterm)) < 0)
+    return rc;
+  e->sigint.data = e;
+  e->sigterm.data = e;
+  uv_prepare_start(&e->turn, engine_on_turn);
+  uv_signal_start(&e->sigint, engine_on_signal, SIGINT);
+  uv_signal_start(&e->sigterm, engine_on_signal, SIGTERM);
+  return 0;
+}
+
+static int engine_check_adapters(const struct msn_mission *m,
+                                 struct crl_err *err) {
+  for (size_t i = 0; i < m->nagents; i++)
+    if (adapter_find(m->agents[i].adapter) == NULL)
+      return crl_err_set(err, CRL_EVALIDATION_FAILED,
+                         "%s:%d:%d: error: adapter '%s' of agent '%s' is not "
+                         "available in this build yet (use adapter: exec)",
+                         m->file, m->agents[i].line, m->agents[i].col,
+                         m->agents[i].adapter, m->agents[i].name);
+  return 0;
+}
+
+static int engine_runs_dir(const char *state_dir, struct crl_err *err) {
+  char *dir;
+  int rc;
+
+  xasprintf(&dir, "%s/runs", state_dir);
+  if ((rc = rt_mkdirs(dir, 0700)) < 0)
+    crl_err_set(err, rc, "unable to create %s: %s", dir, crl_strerror(rc));
+  free(dir);
+  return rc;
+}
+
+int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
+                   const struct rt_engine_opts *o, struct msn_mission *m,
+                   struct crl_err *err) {
+  int rc;
+
+  memset(e, 0, sizeof(*e));
+  e->loop = loop;
+  e->opts = *o;
+  e->m = m;
+  e->spawn_tail = &e->spawn_head;
+  sched_actions_init(&e->acts);
+  if ((rc = engine_check_adapters(m, err)) < 0 ||
+      (rc = rt_plan_build(&e->sched, m, o->jobs, err)) < 0)
+    return rc;
+  e->runs = xcalloc(m->ntasks, sizeof(*e->runs));
+  if ((rc = engine_runs_dir(o->state_dir, err)) < 0)
+    return rc;
+  e->reasons = xcalloc(m->ntasks, sizeof(*e->reasons));
+  if ((rc = rt_store_open(&e->st, o->state_dir, err)) < 0)
+    return rc;
+  if ((rc = engine_handles_init(e)) < 0)
+    return crl_err_set(err, rc, "unable to set up the loop: %s",
+                       uv_strerror(rc));
+  e->view = rt_view_new(loop, o->view, e);
+  if ((rc = rt_persist(e, err)) < 0 || (rc = rt_resume(e, err)) < 0)
+    return rc;
+  e->need_step = 1;
+  return store_commit(e->st, err);
+}
+
+int rt_engine_run(struct rt_engine *e) {
+  uv_run(e->loop, UV_RUN_DEFAULT);
+  return e->exit_code;
+}
+
+void rt_engine_close(struct rt_engine *e) {
+  for (size_t i = 0; e->reasons != NULL && i < e->m->ntasks; i++)
+    free(e->reasons[i]);
+  free(e->reasons);
+  free(e->runs);
+  rt_view_free(e->view);
+  sched_actions_close(&e->acts);
+  sched_free(e->sched);
+  store_close(e->st);
+}

@@ -1,0 +1,226 @@
+/*
+ * runtime internals shared by the files of runtime/: the engine (one libuv
+ * loop driving the scheduler, the store and the runs), the supervisor of one
+ * run, progress output, and the CLI verbs. Only runtime links libuv.
+ */
+#ifndef RT_INT_H
+#define RT_INT_H
+
+#include <stdio.h>
+#include <uv.h>
+
+#include "adapter.h"
+#include "crl.h"
+#include "mission.h"
+#include "scheduler/sched.h"
+#include "store.h"
+
+/* Exit codes of the corral CLI (DESIGN.md §5). */
+enum {
+  RT_EXIT_OK = 0,
+  RT_EXIT_FAILED = 1,
+  RT_EXIT_USAGE = 2,
+  RT_EXIT_UNREACHABLE = 3,
+  RT_EXIT_LIMIT = 4,
+  RT_EXIT_CANCELLED = 5
+};
+
+/* Largest chunk of a log the engine ingests per callback, and the longest
+ * line an adapter sees in one piece: together they bound engine memory
+ * whatever an agent prints. */
+#define RT_LOG_CHUNK (64 * 1024)
+#define RT_LOG_TURN_MAX (1024 * 1024)
+#define RT_LINE_MAX (16 * 1024)
+
+/* One CLI verb (tmux cmd_entry). */
+struct rt_cmd {
+  const char *name;
+  const char *usage;
+  const char *summary;
+  int (*exec)(int argc, char **argv);
+};
+
+extern const struct rt_cmd rt_cmd_run;
+extern const struct rt_cmd rt_cmd_validate;
+extern const struct rt_cmd rt_cmd_show;
+extern const struct rt_cmd rt_cmd_logs;
+
+/* Common options parsed the same way by every verb. */
+struct rt_common {
+  const char *state_dir;
+  int json;
+};
+
+/* Prints "corral: fatal: ..." style messages (skalibs strerr grammar). */
+void rt_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* State dir: --state-dir, else $XDG_STATE_HOME/corral, else
+ * ~/.local/state/corral. Creates it (0700). *out is heap-owned. */
+int rt_statedir(char **out, const char *opt, struct crl_err *err);
+/* Opens the store of a state dir. */
+int rt_store_open(struct store **out, const char *state_dir,
+                  struct crl_err *err);
+/* Finds the mission to show: `name`, else the most recent one. */
+int rt_mission_pick(char **out, struct store *st, const char *name,
+                    struct crl_err *err);
+
+/* mkdir -p with mode. */
+int rt_mkdirs(const char *path, mode_t mode);
+
+/* Process helpers (proc.c). */
+int rt_pidfd_open(pid_t pid);
+int rt_pidfd_signal(int pidfd, int sig);
+/* starttime (field 22 of /proc/pid/stat), or -errno. */
+int64_t rt_proc_starttime(pid_t pid);
+/* 1 when a live shim holds RUNDIR/lock, 0 when not, -errno on error; the pid
+ * in the lock file goes to *pid. */
+int rt_lock_held(const char *rundir, pid_t *pid);
+
+/* The status a shim leaves in RUNDIR/status. */
+struct rt_status {
+  char end[16]; /* "exited", "signaled", "spawn_error" */
+  int code;
+  int signal;
+  int err_no;
+  int stopped;
+  int killed;
+  int64_t started;
+  int64_t ended;
+};
+
+/* Leaves a "never started" status at path (O_EXCL). */
+int rt_status_write_never(const char *path);
+/* -ENOENT when the shim has written no status. */
+int rt_status_read(struct rt_status *out, const char *rundir);
+
+struct rt_engine;
+struct rt_run;
+
+/* Run lifecycle (tmux job.c): the run ends once the shim is reaped (its
+ * status is final and the log complete) and the last bytes are ingested. */
+enum rt_run_state {
+  RT_RUN_STARTING,
+  RT_RUN_RUNNING,
+  RT_RUN_DEAD,
+  RT_RUN_CLOSED
+};
+
+struct rt_run {
+  struct rt_engine *eng;
+  size_t task;
+  int64_t id;
+  int attempt;
+  char *dir;
+  enum rt_run_state state;
+  pid_t shim_pid;
+  int pidfd;
+  int owned; /* our child: we reap it */
+  int logfd;
+  int64_t read_off;
+  int64_t started_at;
+  enum sched_stop_reason stop;
+  int exit_code; /* -1 when the agent did not exit normally */
+  int signal;
+  int err_no;
+  int handles; /* open uv handles still to close */
+  int has_poll;
+  int has_watch;
+  uv_poll_t poll;
+  uv_fs_event_t watch;
+  struct adapter_stream stream;
+  struct rt_run *next_spawn;
+};
+
+/* Output modes of `corral run`. */
+enum rt_view_mode { RT_VIEW_PLAIN, RT_VIEW_TTY, RT_VIEW_JSON, RT_VIEW_QUIET };
+
+struct rt_view;
+
+struct rt_engine_opts {
+  const char *state_dir;
+  const char *shim_path;
+  int jobs;
+  enum rt_view_mode view;
+};
+
+struct rt_engine {
+  uv_loop_t *loop;
+  struct rt_engine_opts opts;
+  struct msn_mission *m;
+  struct sched *sched;
+  struct store *st;
+  struct rt_run **runs; /* per task: its current run or NULL */
+  char **reasons;       /* per task: end reason of its last run */
+  size_t live;          /* runs not yet closed */
+  struct rt_run *spawn_head;
+  struct rt_run **spawn_tail;
+  struct sched_actions acts;
+  struct rt_view *view;
+  uv_prepare_t turn;
+  uv_timer_t wake;
+  uv_signal_t sigint;
+  uv_signal_t sigterm;
+  int need_step;
+  int cancels;
+  int limit_hit;
+  int fatal;
+  int finished;
+  int exit_code;
+  struct crl_err err;
+};
+
+int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
+                   const struct rt_engine_opts *o, struct msn_mission *m,
+                   struct crl_err *err);
+/* Runs the loop until the mission is over; returns an RT_EXIT_* code. */
+int rt_engine_run(struct rt_engine *e);
+void rt_engine_close(struct rt_engine *e);
+
+/* Engine services used by runs. */
+int64_t rt_engine_now(struct rt_engine *e);
+void rt_engine_run_ended(struct rt_engine *e, struct rt_run *r,
+                         enum sched_outcome outcome, const char *reason);
+void rt_engine_run_line(struct rt_engine *e, struct rt_run *r,
+                        const struct adapter_event *ev);
+void rt_engine_run_closed(struct rt_engine *e, struct rt_run *r);
+void rt_engine_event(struct rt_engine *e, const char *task, int64_t run,
+                     const char *kind, const char *data);
+
+/* Resume (resume.c): restores task states and re-attaches live runs. */
+int rt_resume(struct rt_engine *e, struct crl_err *err);
+/* Persists the mission's definition (upserts keep states). */
+int rt_persist(struct rt_engine *e, struct crl_err *err);
+void rt_engine_dispatch(struct rt_engine *e);
+
+/* Builds the plan to find whole-mission errors (cycles) as diagnostics. */
+int rt_mission_check(const struct msn_mission *m, struct msn_diags *d);
+
+/* Builds the scheduler for a mission; CRL_ECYCLE etc. with err set. */
+int rt_plan_build(struct sched **out, const struct msn_mission *m, int jobs,
+                  struct crl_err *err);
+
+/* One run (run.c). */
+struct rt_run *rt_run_new(struct rt_engine *e, size_t task, int64_t id,
+                          int attempt, const char *dir);
+/* Spawns the shim; on failure the run is ended with a spawn reason. */
+void rt_run_spawn(struct rt_run *r);
+/* Re-attaches to a live shim (resume). */
+int rt_run_attach(struct rt_run *r, pid_t shim_pid, int64_t offset);
+/* Finishes a run whose shim died while no engine watched it. */
+void rt_run_finish_detached(struct rt_run *r, int64_t offset);
+void rt_run_stop(struct rt_run *r, enum sched_stop_reason why);
+void rt_run_kill(struct rt_run *r);
+
+/* Progress output (view.c). Lines are queued and written by
+ * rt_view_flush, which the engine calls only after the store committed. */
+struct rt_view *rt_view_new(uv_loop_t *loop, enum rt_view_mode mode,
+                            struct rt_engine *e);
+void rt_view_state(struct rt_view *v, size_t task, enum sched_state from,
+                   enum sched_state to, const char *reason);
+void rt_view_event(struct rt_view *v, int64_t seq, const char *task,
+                   int64_t run, const char *kind, const char *data);
+void rt_view_flush(struct rt_view *v);
+void rt_view_finish(struct rt_view *v, int code);
+void rt_view_free(struct rt_view *v);
+
+#endif

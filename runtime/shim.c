@@ -1,0 +1,378 @@
+/*
+ * corral-shim: one tiny supervisor per run, outside the sandbox, in its own
+ * session, so that the engine can die or restart without killing an agent or
+ * losing a byte of its output (DESIGN.md §3; s6-supervise is the model).
+ *
+ * It locks RUNDIR/lock for its whole life (a run never runs twice: a second
+ * shim, or a shim for a run that already has a status, refuses), becomes a
+ * child subreaper so orphaned descendants come back to it, starts the agent
+ * in a new session with an empty signal mask, stdin on /dev/null and
+ * stdout+stderr appended to RUNDIR/output.log, and waits. When the agent
+ * exits, whatever it left behind is killed; on SIGTERM the whole tree gets
+ * SIGTERM (and SIGCONT, so a stopped tree can act on it), then SIGKILL after
+ * the grace period; SIGUSR1 kills the tree at once. Finally it writes
+ * RUNDIR/status atomically (temp file + rename) and exits 0.
+ *
+ * Exit codes: 0 status written; 75 run locked or already ran; 100 usage;
+ * 111 system error before a status could be written. File statics are
+ * acceptable here, as in s6: this program is a single small state machine.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SHIM_EX_OK 0
+#define SHIM_EX_LOCKED 75
+#define SHIM_EX_USAGE 100
+#define SHIM_EX_SYS 111
+
+enum shim_end { SHIM_EXITED, SHIM_SIGNALED, SHIM_SPAWN_ERROR };
+
+static struct {
+  const char *rundir;
+  const char *cwd;
+  long grace_ms;
+  char **argv;
+  int dirfd;
+  pid_t agent;
+  int agent_status;
+  int spawn_errno;
+  enum shim_end end;
+  int stopping;
+  int killed;
+  long long started_ms;
+  long long ended_ms;
+} shim = {.grace_ms = 10000, .dirfd = -1, .agent = -1};
+
+static void shim_die(int code, const char *what) {
+  fprintf(stderr, "corral-shim: fatal: %s: %s\n", what, strerror(errno));
+  exit(code);
+}
+
+static long long shim_now_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void shim_usage(FILE *fp) {
+  fputs("usage: corral-shim [--grace MS] [--cwd DIR] RUNDIR -- COMMAND "
+        "[ARG...]\n"
+        "Runs COMMAND supervised for corral; not meant to be run by hand.\n",
+        fp);
+}
+
+static void shim_parse(int argc, char **argv) {
+  static const struct option opts[] = {{"grace", required_argument, 0, 'g'},
+                                       {"cwd", required_argument, 0, 'c'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  int c;
+
+  while ((c = getopt_long(argc, argv, "+g:c:h", opts, NULL)) != -1) {
+    if (c == 'g')
+      shim.grace_ms = strtol(optarg, NULL, 10);
+    else if (c == 'c')
+      shim.cwd = optarg;
+    else if (c == 'h')
+      shim_usage(stdout), exit(SHIM_EX_OK);
+    else
+      shim_usage(stderr), exit(SHIM_EX_USAGE);
+  }
+  if (argc - optind < 2 || strcmp(argv[optind + 1], "--") != 0 ||
+      argc - optind < 3)
+    shim_usage(stderr), exit(SHIM_EX_USAGE);
+  shim.rundir = argv[optind];
+  shim.argv = &argv[optind + 2];
+}
+
+/* Takes the run's lock and records our pid in it. A held lock means a live
+ * shim owns the run; an existing status means the run already happened. */
+static void shim_lock(void) {
+  char pid[32];
+  int fd, n;
+
+  shim.dirfd = open(shim.rundir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (shim.dirfd < 0)
+    shim_die(SHIM_EX_SYS, shim.rundir);
+  fd = openat(shim.dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    shim_die(SHIM_EX_SYS, "open lock");
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    fprintf(stderr, "corral-shim: run %s is locked by another shim\n",
+            shim.rundir);
+    exit(SHIM_EX_LOCKED);
+  }
+  if (faccessat(shim.dirfd, "status", F_OK, 0) == 0) {
+    fprintf(stderr, "corral-shim: run %s already ran\n", shim.rundir);
+    exit(SHIM_EX_LOCKED);
+  }
+  n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+  if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+    shim_die(SHIM_EX_SYS, "write lock");
+}
+
+static void shim_block_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGCHLD);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGHUP);
+  sigaddset(set, SIGALRM);
+  sigaddset(set, SIGUSR1);
+  if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
+    shim_die(SHIM_EX_SYS, "sigprocmask");
+}
+
+/* In the agent, between fork and exec: a new session, default signal
+ * dispositions, an empty mask, the standard fds, and every other fd marked
+ * close-on-exec. Errors go back over errfd (libuv uv__write_errno). */
+static void shim_child(int logfd, int errfd) {
+  sigset_t none;
+  int null, err;
+
+  setsid();
+  for (int sig = 1; sig < NSIG; sig++)
+    signal(sig, SIG_DFL);
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  null = open("/dev/null", O_RDONLY);
+  if (null < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
+    goto fail;
+  if (shim.cwd != NULL && chdir(shim.cwd) < 0)
+    goto fail;
+  close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  execvp(shim.argv[0], shim.argv);
+fail:
+  err = errno;
+  if (write(errfd, &err, sizeof(err)) < 0)
+    _exit(127);
+  _exit(127);
+}
+
+static void shim_spawn(void) {
+  int logfd, pfd[2], err;
+  ssize_t n;
+
+  logfd = openat(shim.dirfd, "output.log",
+                 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (logfd < 0)
+    shim_die(SHIM_EX_SYS, "open output.log");
+  if (pipe2(pfd, O_CLOEXEC) < 0)
+    shim_die(SHIM_EX_SYS, "pipe2");
+  shim.started_ms = shim_now_ms();
+  shim.agent = fork();
+  if (shim.agent < 0)
+    shim_die(SHIM_EX_SYS, "fork");
+  if (shim.agent == 0)
+    shim_child(logfd, pfd[1]);
+  close(pfd[1]);
+  close(logfd);
+  do
+    n = read(pfd[0], &err, sizeof(err));
+  while (n < 0 && errno == EINTR);
+  close(pfd[0]);
+  if (n == sizeof(err)) {
+    shim.end = SHIM_SPAWN_ERROR;
+    shim.spawn_errno = err;
+  }
+}
+
+/* Reads the parent pid of `pid` from /proc, or -1. */
+static pid_t shim_ppid(const char *pid) {
+  char path[64], buf[512], *p;
+  ssize_t n;
+  int fd;
+
+  snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+    return -1;
+  n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  /* The command name may hold spaces and parentheses: skip to the last ')'. */
+  if ((p = strrchr(buf, ')')) == NULL)
+    return -1;
+  return (pid_t)strtol(p + 4, NULL, 10);
+}
+
+struct shim_proc {
+  pid_t pid;
+  pid_t ppid;
+  int mark;
+};
+
+static size_t shim_scan(struct shim_proc **out) {
+  struct shim_proc *v = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *de;
+  DIR *d;
+
+  if ((d = opendir("/proc")) == NULL)
+    return 0;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] < '0' || de->d_name[0] > '9')
+      continue;
+    if (n == cap &&
+        (v = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v))) == NULL)
+      shim_die(SHIM_EX_SYS, "realloc");
+    v[n].pid = (pid_t)strtol(de->d_name, NULL, 10);
+    v[n].ppid = shim_ppid(de->d_name);
+    v[n++].mark = 0;
+  }
+  closedir(d);
+  *out = v;
+  return n;
+}
+
+/* Signals every descendant of the shim. Marks spread from our pid down the
+ * parent links until nothing changes; the process table is small, so the
+ * quadratic walk costs less than being clever. Returns how many were hit. */
+static int shim_signal_tree(int sig) {
+  struct shim_proc *v = NULL;
+  size_t n = shim_scan(&v);
+  pid_t self = getpid();
+  int changed = 1, hit = 0;
+
+  while (changed) {
+    changed = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (v[i].mark)
+        continue;
+      for (size_t j = 0; j < n && !v[i].mark; j++)
+        if (v[i].ppid == self || (v[j].mark && v[j].pid == v[i].ppid))
+          v[i].mark = changed = 1;
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    if (v[i].mark && kill(v[i].pid, sig) == 0)
+      hit++;
+  free(v);
+  return hit;
+}
+
+static void shim_signal_all(int sig) {
+  if (shim.agent > 0 && shim.end != SHIM_SPAWN_ERROR)
+    kill(-shim.agent, sig);
+  shim_signal_tree(sig);
+}
+
+static void shim_stop(void) {
+  struct itimerval it = {{0, 0}, {0, 0}};
+
+  if (shim.stopping)
+    return;
+  shim.stopping = 1;
+  shim_signal_all(SIGTERM);
+  shim_signal_all(SIGCONT);
+  it.it_value.tv_sec = shim.grace_ms / 1000;
+  it.it_value.tv_usec = (shim.grace_ms % 1000) * 1000;
+  if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+    it.it_value.tv_usec = 1;
+  setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void shim_kill(void) {
+  shim.killed = 1;
+  shim_signal_all(SIGKILL);
+}
+
+/* Reaps every exited child. Returns -1 once no child is left. */
+static int shim_reap(void) {
+  int st;
+  pid_t pid;
+
+  while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    if (pid != shim.agent)
+      continue;
+    shim.agent_status = st;
+    shim.ended_ms = shim_now_ms();
+    if (shim.end != SHIM_SPAWN_ERROR)
+      shim.end = WIFSIGNALED(st) ? SHIM_SIGNALED : SHIM_EXITED;
+    shim.agent = 0;
+  }
+  return pid < 0 && errno == ECHILD ? -1 : 0;
+}
+
+static void shim_on_signal(int sig) {
+  if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+    shim_stop();
+  else if (sig == SIGALRM || sig == SIGUSR1)
+    shim_kill();
+}
+
+/* Waits for the agent; then kills and reaps whatever it left behind. The
+ * subreaper guarantee makes "no child left" mean "no descendant left". */
+static void shim_wait(const sigset_t *set) {
+  struct timespec tick = {0, 50 * 1000000};
+  siginfo_t si;
+  int sig;
+
+  for (;;) {
+    if (shim_reap() < 0)
+      return;
+    if (shim.agent == 0) {
+      shim_signal_all(SIGKILL);
+      sig = sigtimedwait(set, &si, &tick);
+    } else {
+      sig = sigwaitinfo(set, &si);
+    }
+    if (sig > 0)
+      shim_on_signal(sig);
+  }
+}
+
+static void shim_write_status(void) {
+  FILE *fp;
+  int fd, code = 0, sig = 0;
+
+  if (shim.end == SHIM_EXITED)
+    code = WEXITSTATUS(shim.agent_status);
+  else if (shim.end == SHIM_SIGNALED)
+    sig = WTERMSIG(shim.agent_status);
+  fd = openat(shim.dirfd, "status.tmp",
+              O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || (fp = fdopen(fd, "w")) == NULL)
+    shim_die(SHIM_EX_SYS, "open status.tmp");
+  fprintf(fp,
+          "end=%s\ncode=%d\nsignal=%d\nerrno=%d\nstopped=%d\nkilled=%d\n"
+          "started=%lld\nended=%lld\n",
+          shim.end == SHIM_EXITED     ? "exited"
+          : shim.end == SHIM_SIGNALED ? "signaled"
+                                      : "spawn_error",
+          code, sig, shim.spawn_errno, shim.stopping, shim.killed,
+          shim.started_ms, shim.ended_ms);
+  if (fflush(fp) != 0 || fsync(fd) < 0 || fclose(fp) != 0)
+    shim_die(SHIM_EX_SYS, "write status.tmp");
+  if (renameat(shim.dirfd, "status.tmp", shim.dirfd, "status") < 0)
+    shim_die(SHIM_EX_SYS, "rename status");
+}
+
+int main(int argc, char **argv) {
+  sigset_t set;
+
+  shim_parse(argc, argv);
+  shim_lock();
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+    shim_die(SHIM_EX_SYS, "PR_SET_CHILD_SUBREAPER");
+  shim_block_signals(&set);
+  shim_spawn();
+  shim_wait(&set);
+  shim_write_status();
+  return SHIM_EX_OK;
+}

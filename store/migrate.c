@@ -1,0 +1,179 @@
+/*
+ * Schema migrations. The schema is the list of numbered forward migrations
+ * below; PRAGMA user_version holds how many of them the database has seen.
+ * Opening applies the missing ones in order, each in its own IMMEDIATE
+ * transaction that re-reads the version under the write lock, so two
+ * processes opening one fresh database never apply a migration twice and a
+ * crash mid-migration leaves the previous version intact. A database whose
+ * version is beyond this list was written by a newer corral and is refused
+ * with CRL_ESCHEMA rather than guessed at. Migrations are append-only: never
+ * edit one that has shipped, add the next.
+ */
+#include "store-int.h"
+
+#include <stdio.h>
+
+/*
+ * 1: missions, tickets, tasks and their dependencies, runs, events.
+ * tickets/tasks/deps are WITHOUT ROWID: their key is the (mission, id) pair
+ * every statement looks up, so the table is its own index. runs and events
+ * use AUTOINCREMENT so an id is never reused after a cleanup: run ids name
+ * directories, and event seqs are resumable cursors (Last-Event-ID).
+ */
+static const char migration_1[] =
+    "CREATE TABLE missions ("
+    " id TEXT PRIMARY KEY,"
+    " file TEXT,"
+    " state TEXT NOT NULL DEFAULT 'pending',"
+    " created_at INTEGER,"
+    " updated_at INTEGER);"
+
+    "CREATE TABLE tickets ("
+    " mission_id TEXT NOT NULL REFERENCES missions (id) ON DELETE CASCADE,"
+    " id TEXT NOT NULL,"
+    " title TEXT,"
+    " priority INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (mission_id, id)) WITHOUT ROWID;"
+
+    "CREATE TABLE tasks ("
+    " mission_id TEXT NOT NULL REFERENCES missions (id) ON DELETE CASCADE,"
+    " id TEXT NOT NULL,"
+    " ticket_id TEXT,"
+    " agent TEXT,"
+    " position INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL DEFAULT 'pending',"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " reason TEXT,"
+    " started_at INTEGER NOT NULL DEFAULT 0,"
+    " ended_at INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (mission_id, id),"
+    " FOREIGN KEY (mission_id, ticket_id)"
+    "  REFERENCES tickets (mission_id, id) ON DELETE CASCADE) WITHOUT ROWID;"
+
+    "CREATE TABLE deps ("
+    " mission_id TEXT NOT NULL,"
+    " task_id TEXT NOT NULL,"
+    " needs_id TEXT NOT NULL,"
+    " PRIMARY KEY (mission_id, task_id, needs_id),"
+    " FOREIGN KEY (mission_id, task_id)"
+    "  REFERENCES tasks (mission_id, id) ON DELETE CASCADE,"
+    " FOREIGN KEY (mission_id, needs_id)"
+    "  REFERENCES tasks (mission_id, id) ON DELETE CASCADE) WITHOUT ROWID;"
+    "CREATE INDEX deps_needs ON deps (mission_id, needs_id);"
+
+    "CREATE TABLE runs ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " mission_id TEXT NOT NULL,"
+    " task_id TEXT NOT NULL,"
+    " attempt INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL DEFAULT 'starting',"
+    " dir TEXT,"
+    " shim_pid INTEGER NOT NULL DEFAULT 0,"
+    " shim_start INTEGER NOT NULL DEFAULT 0,"
+    " pid INTEGER NOT NULL DEFAULT 0,"
+    " exit_code INTEGER NOT NULL DEFAULT -1,"
+    " signal INTEGER NOT NULL DEFAULT 0,"
+    " reason TEXT,"
+    " err_no INTEGER NOT NULL DEFAULT 0,"
+    " log_offset INTEGER NOT NULL DEFAULT 0,"
+    " started_at INTEGER,"
+    " ended_at INTEGER NOT NULL DEFAULT 0,"
+    " FOREIGN KEY (mission_id, task_id)"
+    "  REFERENCES tasks (mission_id, id) ON DELETE CASCADE);"
+    "CREATE INDEX runs_mission_state ON runs (mission_id, state);"
+    "CREATE INDEX runs_task ON runs (mission_id, task_id);"
+
+    /* No foreign keys: events outlive what they describe, and some (daemon
+     * start, socket errors) belong to no mission. */
+    "CREATE TABLE events ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " ts INTEGER NOT NULL DEFAULT 0,"
+    " mission_id TEXT,"
+    " task_id TEXT,"
+    " run_id INTEGER NOT NULL DEFAULT 0,"
+    " kind TEXT NOT NULL,"
+    " data TEXT);"
+    "CREATE INDEX events_mission_seq ON events (mission_id, seq);"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;";
+
+static const char *const migrations[] = {
+    migration_1,
+};
+
+int store__migration_count(void) {
+  return (int)CRL_ARRAY_SIZE(migrations);
+}
+
+static int migrate_exec(struct store *st, const char *sql, const char *what,
+                        struct crl_err *err) {
+  if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return store__fail(st, what, err);
+  return 0;
+}
+
+static int migrate_read_version(struct store *st, int *out,
+                                struct crl_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc = 0;
+
+  if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+          SQLITE_OK ||
+      sqlite3_step(s) != SQLITE_ROW) {
+    rc = store__fail(st, "unable to read the schema version", err);
+    goto out;
+  }
+  *out = sqlite3_column_int(s, 0);
+  if (*out > store__migration_count())
+    rc = crl_err_set(err, CRL_ESCHEMA,
+                     "store schema version %d is newer than this corral's %d",
+                     *out, store__migration_count());
+out:
+  sqlite3_finalize(s);
+  return rc;
+}
+
+/* Applies the migration after the version found under the write lock, if
+ * any; *version is updated to what the database now holds. */
+static int migrate_one(struct store *st, int *version, struct crl_err *err) {
+  char bump[64];
+  int rc;
+
+  if ((rc = migrate_exec(st, "BEGIN IMMEDIATE", "unable to begin migration",
+                         err)) < 0)
+    return rc;
+  if ((rc = migrate_read_version(st, version, err)) < 0)
+    goto out;
+  if (*version == store__migration_count())
+    goto out; /* another process got here first */
+  snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", *version + 1);
+  if ((rc = migrate_exec(st, migrations[*version], "migration failed", err)) <
+          0 ||
+      (rc = migrate_exec(st, bump, "unable to set the schema version", err)) <
+          0)
+    goto out;
+  rc = migrate_exec(st, "COMMIT", "unable to commit migration", err);
+  if (rc == 0)
+    *version += 1;
+out:
+  if (!sqlite3_get_autocommit(st->db))
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  return rc;
+}
+
+int store__migrate(struct store *st, struct crl_err *err) {
+  int version;
+  int rc;
+
+  if ((rc = migrate_read_version(st, &version, err)) < 0)
+    return rc;
+  while (version < store__migration_count()) {
+    if ((rc = migrate_one(st, &version, err)) < 0)
+      return rc;
+    log_debug("%s: store schema now at version %d", __func__, version);
+  }
+  st->version = version;
+  return 0;
+}

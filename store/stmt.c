@@ -1,0 +1,141 @@
+/*
+ * The prepared-statement cache. Every SQL statement the store runs is
+ * listed once here, in a table indexed by enum store_stmt, and prepared once
+ * when the store opens (so a typo fails at open, not mid-mission). Callers
+ * borrow a statement, bind, step, and hand it back, which resets it: a
+ * statement left stepping would hold a read snapshot open and hide other
+ * connections' commits. Positional parameters (?1, ?2, ...) are documented
+ * by the functions that bind them.
+ */
+#include "store-int.h"
+
+#include <assert.h>
+
+#define RUN_COLS                                                         \
+  "id, mission_id, task_id, attempt, state, dir, shim_pid, shim_start, " \
+  "pid, exit_code, signal, reason, err_no, log_offset, started_at, "     \
+  "ended_at"
+
+#define TASK_COLS                                                         \
+  "mission_id, id, ticket_id, agent, state, reason, attempts, position, " \
+  "started_at, ended_at"
+
+static const char *const stmt_sql[STORE_STMT__COUNT] = {
+    [STORE_STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [STORE_STMT_COMMIT] = "COMMIT",
+
+    [STORE_STMT_MISSION_UPSERT] =
+        "INSERT INTO missions (id, file, created_at, updated_at) "
+        "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (id) DO UPDATE SET "
+        "file = excluded.file, updated_at = excluded.updated_at",
+    [STORE_STMT_MISSION_SET_STATE] =
+        "UPDATE missions SET state = ?2, updated_at = ?3 WHERE id = ?1",
+    [STORE_STMT_MISSION_GET] = "SELECT id, file, state, created_at, "
+                               "updated_at FROM missions WHERE id = ?1",
+    [STORE_STMT_MISSION_LIST] =
+        "SELECT id, file, state, created_at, updated_at FROM missions "
+        "ORDER BY created_at DESC, rowid DESC",
+
+    [STORE_STMT_TICKET_UPSERT] =
+        "INSERT INTO tickets (mission_id, id, title, priority) "
+        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (mission_id, id) DO UPDATE SET "
+        "title = excluded.title, priority = excluded.priority",
+    [STORE_STMT_TASK_UPSERT] =
+        "INSERT INTO tasks (mission_id, id, ticket_id, agent, position) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (mission_id, id) DO UPDATE "
+        "SET ticket_id = excluded.ticket_id, agent = excluded.agent, "
+        "position = excluded.position",
+    [STORE_STMT_DEP_ADD] = "INSERT INTO deps (mission_id, task_id, needs_id) "
+                           "VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+    [STORE_STMT_TASK_SET_STATE] =
+        "UPDATE tasks SET state = ?3, attempts = ?4, "
+        "reason = coalesce(?5, reason), "
+        "started_at = CASE WHEN ?6 < 0 THEN started_at ELSE ?6 END, "
+        "ended_at = CASE WHEN ?7 < 0 THEN ended_at ELSE ?7 END "
+        "WHERE mission_id = ?1 AND id = ?2",
+    [STORE_STMT_TASK_GET] =
+        "SELECT " TASK_COLS " FROM tasks WHERE mission_id = ?1 AND id = ?2",
+    [STORE_STMT_TASK_LIST] = "SELECT " TASK_COLS " FROM tasks "
+                             "WHERE mission_id = ?1 ORDER BY position, id",
+
+    [STORE_STMT_RUN_INSERT] =
+        "INSERT INTO runs (mission_id, task_id, attempt, state, dir, "
+        "started_at) VALUES (?1, ?2, ?3, 'starting', ?4, ?5)",
+    [STORE_STMT_RUN_SET_DIR] = "UPDATE runs SET dir = ?2 WHERE id = ?1",
+    [STORE_STMT_RUN_SET_SPAWNED] =
+        "UPDATE runs SET state = 'running', shim_pid = ?2, shim_start = ?3, "
+        "pid = ?4 WHERE id = ?1",
+    [STORE_STMT_RUN_SET_OFFSET] =
+        "UPDATE runs SET log_offset = ?2 WHERE id = ?1",
+    [STORE_STMT_RUN_END] =
+        "UPDATE runs SET state = 'ended', exit_code = ?2, signal = ?3, "
+        "reason = ?4, err_no = ?5, ended_at = ?6 WHERE id = ?1",
+    [STORE_STMT_RUN_GET] = "SELECT " RUN_COLS " FROM runs WHERE id = ?1",
+    [STORE_STMT_RUN_LIST_LIVE] = "SELECT " RUN_COLS " FROM runs "
+                                 "WHERE mission_id = ?1 AND state <> 'ended' "
+                                 "ORDER BY id",
+    [STORE_STMT_RUN_LIST] = "SELECT " RUN_COLS " FROM runs "
+                            "WHERE mission_id = ?1 "
+                            "AND (?2 IS NULL OR task_id = ?2) ORDER BY id",
+
+    [STORE_STMT_EVENT_APPEND] =
+        "INSERT INTO events (ts, mission_id, task_id, run_id, kind, data) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /* Two list statements so that a mission's listing walks the
+     * (mission_id, seq) index instead of every event. */
+    [STORE_STMT_EVENT_LIST_ALL] =
+        "SELECT seq, ts, mission_id, task_id, run_id, kind, data FROM events "
+        "WHERE seq > ?1 AND (?2 IS NULL OR task_id = ?2) ORDER BY seq",
+    [STORE_STMT_EVENT_LIST_MISSION] =
+        "SELECT seq, ts, mission_id, task_id, run_id, kind, data FROM events "
+        "WHERE mission_id = ?3 AND seq > ?1 "
+        "AND (?2 IS NULL OR task_id = ?2) ORDER BY seq",
+};
+
+static int stmt_prepare(struct store *st, enum store_stmt id,
+                        sqlite3_stmt **out, struct crl_err *err) {
+  if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                         out, NULL) != SQLITE_OK)
+    return crl_err_set(err, CRL_ESTORE, "unable to prepare statement %d: %s",
+                       (int)id, sqlite3_errmsg(st->db));
+  return 0;
+}
+
+int store__stmt_prepare_all(struct store *st, struct crl_err *err) {
+  int rc;
+
+  for (int i = 0; i < STORE_STMT__COUNT; i++) {
+    assert(stmt_sql[i] != NULL);
+    if ((rc = stmt_prepare(st, i, &st->stmts[i], err)) < 0)
+      return rc;
+  }
+  return 0;
+}
+
+void store__stmt_finalize_all(struct store *st) {
+  for (int i = 0; i < STORE_STMT__COUNT; i++) {
+    sqlite3_finalize(st->stmts[i]);
+    st->stmts[i] = NULL;
+  }
+}
+
+int store__stmt_get(struct store *st, enum store_stmt id, sqlite3_stmt **out,
+                    struct crl_err *err) {
+  assert(id >= 0 && id < STORE_STMT__COUNT && st->stmts[id] != NULL);
+  /* A callback of a list walk may call back into the store, even into the
+   * same list; the walk's statement must not be reset under it. */
+  if (sqlite3_stmt_busy(st->stmts[id]))
+    return stmt_prepare(st, id, out, err);
+  *out = st->stmts[id];
+  return 0;
+}
+
+void store__stmt_put(struct store *st, enum store_stmt id, sqlite3_stmt *s) {
+  if (s == NULL)
+    return;
+  if (s != st->stmts[id]) {
+    sqlite3_finalize(s);
+    return;
+  }
+  sqlite3_reset(s);
+}
