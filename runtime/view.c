@@ -143,7 +143,7 @@ static void view_on_timer(uv_timer_t *h) {
   struct rt_view *v = crl_container_of(h, struct rt_view, timer);
 
   view_redraw(v);
-  uv_timer_start(&v->timer, view_on_timer, 1000, 0);
+  uv_timer_start(&v->timer, view_on_timer, 250, 0);
 }
 
 void rt_view_flush(struct rt_view *v) {
