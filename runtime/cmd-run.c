@@ -98,13 +98,18 @@ static int run_mission(const struct run_args *a, struct msn_mission *m) {
   o.shim_path = shim;
   o.jobs = a->jobs;
   o.view = a->view;
-  if (rt_engine_init(&e, &loop, &o, m, &err) < 0)
-    goto out;
-  code = rt_engine_run(&e);
-  rt_engine_close(&e);
+  if (rt_engine_init(&e, &loop, &o, m, &err) < 0) {
+    code = err.code == CRL_EVALIDATION_FAILED || err.code == CRL_ECYCLE
+               ? RT_EXIT_USAGE
+               : RT_EXIT_FAILED;
+    rt_engine_abort(&e);
+  } else {
+    code = rt_engine_run(&e);
+    rt_engine_close(&e);
+  }
+out:
   if (uv_loop_close(&loop) != 0)
     log_warn("loop closed with live handles");
-out:
   if (err.code != 0)
     rt_errorf("fatal: %s", err.msg);
   free(dir);

@@ -13,6 +13,8 @@
 #include "rt-int.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,6 +325,7 @@ static int engine_handles_init(struct rt_engine *e) {
     return rc;
   e->sigint.data = e;
   e->sigterm.data = e;
+  e->handles_ok = 1;
   uv_prepare_start(&e->turn, engine_on_turn);
   uv_signal_start(&e->sigint, engine_on_signal, SIGINT);
   uv_signal_start(&e->sigterm, engine_on_signal, SIGTERM);
@@ -352,6 +355,33 @@ static int engine_runs_dir(const char *state_dir, struct crl_err *err) {
   return rc;
 }
 
+/* One engine per mission and state dir: a second `corral run` of the same
+ * mission would race the first for its runs. The lock dies with us. */
+static int engine_lock(struct rt_engine *e, struct crl_err *err) {
+  char *path, pid[32];
+  int n;
+
+  xasprintf(&path, "%s/%s.lock", e->opts.state_dir, e->m->name);
+  e->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  free(path);
+  if (e->lockfd < 0)
+    return crl_err_set(err, -errno, "unable to open the mission lock: %s",
+                       strerror(errno));
+  if (flock(e->lockfd, LOCK_EX | LOCK_NB) < 0) {
+    n = (int)pread(e->lockfd, pid, sizeof(pid) - 1, 0);
+    pid[n > 0 ? n : 0] = '\0';
+    pid[strcspn(pid, "\n")] = '\0';
+    return crl_err_set(err, CRL_EAGENT_BUSY,
+                       "mission '%s' is already running in this state dir "
+                       "(corral pid %s)",
+                       e->m->name, pid);
+  }
+  n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+  if (ftruncate(e->lockfd, 0) < 0 || pwrite(e->lockfd, pid, (size_t)n, 0) < 0)
+    log_warn("unable to record our pid in the mission lock");
+  return 0;
+}
+
 int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
                    const struct rt_engine_opts *o, struct msn_mission *m,
                    struct crl_err *err) {
@@ -367,7 +397,9 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
       (rc = rt_plan_build(&e->sched, m, o->jobs, err)) < 0)
     return rc;
   e->runs = xcalloc(m->ntasks, sizeof(*e->runs));
-  if ((rc = engine_runs_dir(o->state_dir, err)) < 0)
+  e->lockfd = -1;
+  if ((rc = engine_runs_dir(o->state_dir, err)) < 0 ||
+      (rc = engine_lock(e, err)) < 0)
     return rc;
   e->reasons = xcalloc(m->ntasks, sizeof(*e->reasons));
   if ((rc = rt_store_open(&e->st, o->state_dir, err)) < 0)
@@ -387,6 +419,21 @@ int rt_engine_run(struct rt_engine *e) {
   return e->exit_code;
 }
 
+/* Undoes a failed rt_engine_init: closes whatever handles it opened and
+ * lets the loop finish closing them, so uv_loop_close succeeds. */
+void rt_engine_abort(struct rt_engine *e) {
+  if (e->handles_ok) {
+    uv_close((uv_handle_t *)&e->turn, NULL);
+    uv_close((uv_handle_t *)&e->wake, NULL);
+    uv_close((uv_handle_t *)&e->sigint, NULL);
+    uv_close((uv_handle_t *)&e->sigterm, NULL);
+  }
+  if (e->view != NULL)
+    rt_view_finish(e->view, -1);
+  uv_run(e->loop, UV_RUN_DEFAULT);
+  rt_engine_close(e);
+}
+
 void rt_engine_close(struct rt_engine *e) {
   for (size_t i = 0; e->reasons != NULL && i < e->m->ntasks; i++)
     free(e->reasons[i]);
@@ -396,4 +443,6 @@ void rt_engine_close(struct rt_engine *e) {
   sched_actions_close(&e->acts);
   sched_free(e->sched);
   store_close(e->st);
+  if (e->lockfd >= 0)
+    close(e->lockfd);
 }

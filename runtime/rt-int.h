@@ -166,6 +166,8 @@ struct rt_engine {
   int fatal;
   int finished;
   int exit_code;
+  int lockfd; /* STATE/<mission>.lock, held while we run it */
+  int handles_ok;
   struct crl_err err;
 };
 
@@ -175,6 +177,8 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
 /* Runs the loop until the mission is over; returns an RT_EXIT_* code. */
 int rt_engine_run(struct rt_engine *e);
 void rt_engine_close(struct rt_engine *e);
+/* Cleans up after a failed rt_engine_init. */
+void rt_engine_abort(struct rt_engine *e);
 
 /* Engine services used by runs. */
 int64_t rt_engine_now(struct rt_engine *e);
@@ -220,6 +224,7 @@ void rt_view_state(struct rt_view *v, size_t task, enum sched_state from,
 void rt_view_event(struct rt_view *v, int64_t seq, const char *task,
                    int64_t run, const char *kind, const char *data);
 void rt_view_flush(struct rt_view *v);
+/* Final redraw and close; code < 0 when the mission never started. */
 void rt_view_finish(struct rt_view *v, int code);
 void rt_view_free(struct rt_view *v);
 

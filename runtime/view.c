@@ -161,7 +161,9 @@ void rt_view_flush(struct rt_view *v) {
 }
 
 void rt_view_finish(struct rt_view *v, int code) {
-  if (v->mode == RT_VIEW_TTY)
+  if (code < 0)
+    ; /* the mission never started: nothing to summarise */
+  else if (v->mode == RT_VIEW_TTY)
     view_redraw(v);
   else
     rt_view_flush(v);
