@@ -408,6 +408,7 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
     return crl_err_set(err, rc, "unable to set up the loop: %s",
                        uv_strerror(rc));
   e->view = rt_view_new(loop, o->view, e);
+  e->cgroup = rt_cgroup_parent();
   if ((rc = rt_persist(e, err)) < 0 || (rc = rt_resume(e, err)) < 0)
     return rc;
   e->need_step = 1;
@@ -439,6 +440,7 @@ void rt_engine_close(struct rt_engine *e) {
     free(e->reasons[i]);
   free(e->reasons);
   free(e->runs);
+  free(e->cgroup);
   rt_view_free(e->view);
   sched_actions_close(&e->acts);
   sched_free(e->sched);

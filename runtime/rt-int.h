@@ -64,6 +64,10 @@ int rt_store_open(struct store **out, const char *state_dir,
 int rt_mission_pick(char **out, struct store *st, const char *name,
                     struct crl_err *err);
 
+/* A cgroup v2 directory under which shims may create one leaf per run, or
+ * NULL when the host gives us none (cgroup.c). Heap-owned. */
+char *rt_cgroup_parent(void);
+
 /* mkdir -p with mode. */
 int rt_mkdirs(const char *path, mode_t mode);
 
@@ -156,6 +160,7 @@ struct rt_engine {
   struct rt_run **spawn_tail;
   struct sched_actions acts;
   struct rt_view *view;
+  char *cgroup; /* parent of the runs' cgroup leaves, or NULL */
   uv_prepare_t turn;
   uv_timer_t wake;
   uv_signal_t sigint;

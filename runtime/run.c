@@ -115,6 +115,12 @@ static void run_argv(char **argv, struct rt_run *r, const char *grace) {
   argv[4] = r->eng->m->workdir;
   argv[5] = r->dir;
   argv[6] = "--";
+  if (r->eng->cgroup != NULL) {
+    argv[5] = "--cgroup";
+    argv[6] = r->eng->cgroup;
+    argv[7] = r->dir;
+    argv[8] = "--";
+  }
 }
 
 static int run_posix_spawn(pid_t *pid, struct rt_run *r, char **agent_argv,
@@ -128,11 +134,11 @@ static int run_posix_spawn(pid_t *pid, struct rt_run *r, char **agent_argv,
 
   while (agent_argv[n] != NULL)
     n++;
-  argv = xcalloc(n + 8, sizeof(*argv));
+  argv = xcalloc(n + 10, sizeof(*argv));
   snprintf(grace, sizeof(grace), "%lld",
            (long long)r->eng->m->tasks[r->task].grace_ms);
   run_argv(argv, r, grace);
-  memcpy(argv + 7, agent_argv, n * sizeof(*argv));
+  memcpy(argv + (r->eng->cgroup ? 9 : 7), agent_argv, n * sizeof(*argv));
   xasprintf(&errlog, "%s/shim.log", r->dir);
   sigemptyset(&none);
   sigfillset(&all);

@@ -43,6 +43,8 @@ enum shim_end { SHIM_EXITED, SHIM_SIGNALED, SHIM_SPAWN_ERROR };
 static struct {
   const char *rundir;
   const char *cwd;
+  const char *cgroup_parent;
+  char cgroup[4096]; /* this run's cgroup v2 leaf, or "" */
   long grace_ms;
   char **argv;
   int dirfd;
@@ -69,8 +71,8 @@ static long long shim_now_ms(void) {
 }
 
 static void shim_usage(FILE *fp) {
-  fputs("usage: corral-shim [--grace MS] [--cwd DIR] RUNDIR -- COMMAND "
-        "[ARG...]\n"
+  fputs("usage: corral-shim [--grace MS] [--cwd DIR] [--cgroup PARENT] RUNDIR "
+        "-- COMMAND [ARG...]\n"
         "Runs COMMAND supervised for corral; not meant to be run by hand.\n",
         fp);
 }
@@ -78,15 +80,18 @@ static void shim_usage(FILE *fp) {
 static void shim_parse(int argc, char **argv) {
   static const struct option opts[] = {{"grace", required_argument, 0, 'g'},
                                        {"cwd", required_argument, 0, 'c'},
+                                       {"cgroup", required_argument, 0, 'C'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   int c;
 
-  while ((c = getopt_long(argc, argv, "+g:c:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+g:c:C:h", opts, NULL)) != -1) {
     if (c == 'g')
       shim.grace_ms = strtol(optarg, NULL, 10);
     else if (c == 'c')
       shim.cwd = optarg;
+    else if (c == 'C')
+      shim.cgroup_parent = optarg;
     else if (c == 'h')
       shim_usage(stdout), exit(SHIM_EX_OK);
     else
@@ -137,6 +142,36 @@ static void shim_block_signals(sigset_t *set) {
     shim_die(SHIM_EX_SYS, "sigprocmask");
 }
 
+/* Writes a short string to a cgroup control file. */
+static int shim_cg_write(const char *file, const char *val) {
+  char path[4200];
+  int fd, rc = 0;
+
+  snprintf(path, sizeof(path), "%s/%s", shim.cgroup, file);
+  if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+    return -1;
+  if (write(fd, val, strlen(val)) < 0)
+    rc = -1;
+  close(fd);
+  return rc;
+}
+
+/* A cgroup v2 leaf for the agent's tree, where the engine found a parent
+ * we may write to. Without one the subreaper walk alone finds the tree. */
+static void shim_cg_create(void) {
+  if (shim.cgroup_parent == NULL)
+    return;
+  snprintf(shim.cgroup, sizeof(shim.cgroup), "%s/shim-%ld", shim.cgroup_parent,
+           (long)getpid());
+  if (mkdir(shim.cgroup, 0755) < 0 && errno != EEXIST)
+    shim.cgroup[0] = '\0';
+}
+
+static void shim_cg_remove(void) {
+  if (shim.cgroup[0] != '\0')
+    rmdir(shim.cgroup);
+}
+
 /* In the agent, between fork and exec: a new session, default signal
  * dispositions, an empty mask, the standard fds, and every other fd marked
  * close-on-exec. Errors go back over errfd (libuv uv__write_errno). */
@@ -145,6 +180,9 @@ static void shim_child(int logfd, int errfd) {
   int null, err;
 
   setsid();
+  /* Joining is best effort: the subreaper walk still finds the tree. */
+  if (shim.cgroup[0] != '\0')
+    (void)shim_cg_write("cgroup.procs", "0");
   for (int sig = 1; sig < NSIG; sig++)
     signal(sig, SIG_DFL);
   sigemptyset(&none);
@@ -267,6 +305,9 @@ static int shim_signal_tree(int sig) {
 }
 
 static void shim_signal_all(int sig) {
+  /* cgroup.kill reaches every member at once, however fast it forks. */
+  if (sig == SIGKILL && shim.cgroup[0] != '\0')
+    shim_cg_write("cgroup.kill", "1");
   if (shim.agent > 0 && shim.end != SHIM_SPAWN_ERROR)
     kill(-shim.agent, sig);
   shim_signal_tree(sig);
@@ -371,8 +412,10 @@ int main(int argc, char **argv) {
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
     shim_die(SHIM_EX_SYS, "PR_SET_CHILD_SUBREAPER");
   shim_block_signals(&set);
+  shim_cg_create();
   shim_spawn();
   shim_wait(&set);
+  shim_cg_remove();
   shim_write_status();
   return SHIM_EX_OK;
 }
