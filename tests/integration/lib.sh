@@ -1,0 +1,166 @@
+# Shared helpers of the integration tests (STYLE.md rule 25): every test
+# drives the real corral binaries against a private state dir under its own
+# temp dir, so tests can run in parallel. Source it first:
+#
+#   . "$(dirname "$0")/lib.sh"
+#
+# Environment (set by CTest): CORRAL, FAKE_AGENT, EXAMPLES. The shim is
+# found next to corral. Nothing here sleeps to "let things happen": waiting
+# is always on a condition, with a bound (wait_for).
+set -u
+
+: "${CORRAL:?CORRAL must name the corral binary}"
+: "${FAKE_AGENT:?FAKE_AGENT must name the fake-agent binary}"
+EXAMPLES=${EXAMPLES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples" && pwd)}
+FA=$FAKE_AGENT
+TEST_NAME=$(basename "$0" .sh)
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/corral-it.XXXXXXXX") || exit 1
+chmod 755 "$TMP"
+STATE=$TMP/state
+export TMP STATE
+
+# Processes a test starts or learns about (agents, background engines) are
+# listed here, so a failing test leaves nothing running behind it. Only these
+# exact pids are ever signalled.
+_TRACKED=()
+track_pid() { _TRACKED+=("$@"); }
+
+_cleanup() {
+  local p
+  for p in "${_TRACKED[@]+"${_TRACKED[@]}"}"; do
+    [ -n "$p" ] && kill -9 "$p" 2>/dev/null
+  done
+  rm -rf "$TMP"
+}
+trap _cleanup EXIT
+
+note() { printf '# %s\n' "$*"; }
+ok() { printf 'ok - %s\n' "$*"; }
+fail() {
+  printf 'FAIL [%s]: %s\n' "$TEST_NAME" "$*" >&2
+  exit 1
+}
+skip() {
+  printf 'SKIP [%s]: %s\n' "$TEST_NAME" "$*"
+  exit 77
+}
+
+# assert_eq GOT WANT WHAT
+assert_eq() {
+  [ "$1" = "$2" ] || fail "$3: got [$1], want [$2]"
+  ok "$3 = $2"
+}
+
+# assert_match GOT GLOB WHAT
+assert_match() {
+  # shellcheck disable=SC2053
+  [[ $1 == $2 ]] || fail "$3: got [$1], want it to match [$2]"
+  ok "$3 matches $2"
+}
+
+# wait_for 'CONDITION' [TIMEOUT_S]: polls CONDITION (a shell command string)
+# every 20ms until it succeeds; fails the test after TIMEOUT_S (default 30).
+wait_for() {
+  local cond=$1 limit=${2:-30} start=$SECONDS
+  until eval "$cond"; do
+    if ((SECONDS - start >= limit)); then
+      fail "timed out after ${limit}s waiting for: $cond"
+    fi
+    sleep 0.02
+  done
+}
+
+# corral_run ARGS... : `corral run` on the test's state dir, bounded.
+corral_run() {
+  timeout 120 "$CORRAL" run --state-dir "$STATE" "$@"
+}
+
+# corral_cmd VERB ARGS... : another verb on the test's state dir, bounded.
+corral_cmd() {
+  local verb=$1
+  shift
+  timeout 60 "$CORRAL" "$verb" --state-dir "$STATE" "$@"
+}
+
+# show_json [MISSION]: writes `corral show --json` to $TMP/show.json.
+show_json() {
+  local rc
+  corral_cmd show --json "$@" >"$TMP/show.json" 2>"$TMP/show.err"
+  rc=$?
+  [ "$rc" -eq 0 ] ||
+    fail "corral show --json exited $rc: $(head -c 600 "$TMP/show.err")"
+}
+
+# py EXPR FILE...: evaluates a Python expression with json loaded and the
+# parsed files bound to d (one file) or ds (a list), prints the result.
+json_get() {
+  local expr=$1
+  shift
+  python3 - "$expr" "$@" <<'EOF'
+import json, sys
+expr, files = sys.argv[1], sys.argv[2:]
+ds = [json.load(open(f)) for f in files]
+d = ds[0] if ds else None
+r = eval(expr)
+print(r if not isinstance(r, bool) else str(r).lower())
+EOF
+}
+
+# task_field TASK FIELD: a field of a task in $TMP/show.json (call
+# show_json first). None prints as "None".
+task_field() {
+  json_get "[t for t in d['tasks'] if t['id'] == '$1'][0]['$2']" "$TMP/show.json"
+}
+
+# events FILE PYEXPR: evaluates PYEXPR with `ev` bound to the list of events
+# of a --json output file (every line must parse).
+events() {
+  local file=$1 expr=$2
+  python3 - "$file" "$expr" <<'EOF'
+import json, sys
+ev = []
+for n, line in enumerate(open(sys.argv[1]), 1):
+    try:
+        ev.append(json.loads(line))
+    except ValueError as e:
+        sys.exit("line %d of --json output is not JSON (%s): %r" % (n, e, line))
+r = eval(sys.argv[2])
+print(r if not isinstance(r, bool) else str(r).lower())
+EOF
+}
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+  local st
+  kill -0 "$1" 2>/dev/null || return 1
+  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+  [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# assert_gone PID WHAT
+assert_gone() {
+  if alive "$1"; then
+    track_pid "$1"
+    fail "$2 (pid $1) is still alive: $(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)"
+  fi
+  ok "$2 (pid $1) is gone"
+}
+
+# read_pid FILE: the pid a fake-agent pidfile holds; tracks it for cleanup.
+read_pid() {
+  local p
+  p=$(cat "$1") || fail "no pid file $1"
+  track_pid "$p"
+  printf '%s\n' "$p"
+}
+
+# child_of PID: the first child of PID (used to find corral under timeout).
+child_of() {
+  local c
+  c=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
+  printf '%s\n' "${c%% *}"
+}
+
+# mission FILE <<EOF ... : writes a mission file.
+mission() { cat >"$1"; }
