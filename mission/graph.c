@@ -135,7 +135,7 @@ static void graph_needs(struct msn__ctx *c, struct graph *g, size_t self) {
   td->t.nneeds = k;
 }
 
-/* "a needs b needs c needs a"; a long cycle is cut after about
+/* "a -> b -> c -> a" (each needs the next); a long cycle is cut after about
  * GRAPH_CYCLE_MAX bytes and says how many tasks it holds. */
 static void graph_cycle(struct msn__ctx *c, const size_t *stack, size_t from,
                         size_t top, const struct msn__node *at) {
@@ -144,7 +144,7 @@ static void graph_cycle(struct msn__ctx *c, const size_t *stack, size_t from,
 
   crl_buf_init(&b, 0);
   for (i = from; i <= top && b.len < GRAPH_CYCLE_MAX; i++)
-    crl_buf_printf(&b, "%s needs ", graph_name(&c->tasks[stack[i]]));
+    crl_buf_printf(&b, "%s -> ", graph_name(&c->tasks[stack[i]]));
   if (i <= top)
     crl_buf_printf(&b, "... (%zu tasks)", top - from + 1);
   else

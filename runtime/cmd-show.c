@@ -39,7 +39,7 @@ static int show_json_row(const struct store_task *t, void *payload) {
 
 static int show_mission(struct store *st, const char *id, int json) {
   struct store_mission m;
-  json_t *tasks;
+  json_t *tasks, *doc;
   int rc;
 
   if ((rc = store_mission_get(st, id, &m, NULL)) < 0)
@@ -52,9 +52,10 @@ static int show_mission(struct store *st, const char *id, int json) {
   }
   tasks = json_array();
   rc = store_task_list(st, id, show_json_row, tasks);
-  json_dumpf(json_pack("{s:s, s:s, s:o}", "mission", id, "state", m.state,
-                       "tasks", tasks),
-             stdout, JSON_INDENT(2));
+  doc = json_pack("{s:s, s:s, s:o}", "mission", id, "state", m.state, "tasks",
+                  tasks);
+  json_dumpf(doc, stdout, JSON_INDENT(2));
+  json_decref(doc);
   putchar('\n');
   return rc;
 }

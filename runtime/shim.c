@@ -22,12 +22,14 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -172,21 +174,37 @@ static void shim_cg_remove(void) {
     rmdir(shim.cgroup);
 }
 
+/* Default dispositions for every signal and an empty mask. glibc's
+ * posix_spawn leaves its two internal signals (32, 33) ignored in the shim
+ * and signal() refuses to touch them, so the raw syscall resets all. */
+static void shim_child_signals(void) {
+  /* The kernel's layout of struct sigaction, not glibc's. */
+  struct {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    uint64_t mask;
+  } sa = {SIG_DFL, 0, NULL, 0};
+  sigset_t none;
+
+  for (int sig = 1; sig < _NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof(sa.mask));
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* In the agent, between fork and exec: a new session, default signal
  * dispositions, an empty mask, the standard fds, and every other fd marked
  * close-on-exec. Errors go back over errfd (libuv uv__write_errno). */
 static void shim_child(int logfd, int errfd) {
-  sigset_t none;
   int null, err;
 
   setsid();
+  shim_child_signals();
   /* Joining is best effort: the subreaper walk still finds the tree. */
   if (shim.cgroup[0] != '\0')
     (void)shim_cg_write("cgroup.procs", "0");
-  for (int sig = 1; sig < NSIG; sig++)
-    signal(sig, SIG_DFL);
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
   null = open("/dev/null", O_RDONLY);
   if (null < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
     goto fail;

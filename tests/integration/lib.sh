@@ -12,7 +12,7 @@ set -u
 : "${CORRAL:?CORRAL must name the corral binary}"
 : "${FAKE_AGENT:?FAKE_AGENT must name the fake-agent binary}"
 EXAMPLES=${EXAMPLES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples" && pwd)}
-FA=$FAKE_AGENT
+export FA=$FAKE_AGENT
 TEST_NAME=$(basename "$0" .sh)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/corral-it.XXXXXXXX") || exit 1
@@ -71,9 +71,16 @@ wait_for() {
   done
 }
 
-# corral_run ARGS... : `corral run` on the test's state dir, bounded.
+# corral_run ARGS... : `corral run` on the test's state dir, bounded by
+# RUN_LIMIT seconds (at most 120; tests where a hang is the likely way to
+# fail set less, so they fail before CTest's own limit). Exit status 124
+# means corral had to be killed.
 corral_run() {
-  timeout 120 "$CORRAL" run --state-dir "$STATE" "$@"
+  local rc
+  timeout "${RUN_LIMIT:-120}" "$CORRAL" run --state-dir "$STATE" "$@"
+  rc=$?
+  [ "$rc" -ne 124 ] || printf '# corral run did not exit within %ss\n' "${RUN_LIMIT:-120}" >&2
+  return "$rc"
 }
 
 # corral_cmd VERB ARGS... : another verb on the test's state dir, bounded.
@@ -92,7 +99,7 @@ show_json() {
     fail "corral show --json exited $rc: $(head -c 600 "$TMP/show.err")"
 }
 
-# py EXPR FILE...: evaluates a Python expression with json loaded and the
+# json_get EXPR FILE...: evaluates a Python expression with json loaded and the
 # parsed files bound to d (one file) or ds (a list), prints the result.
 json_get() {
   local expr=$1
@@ -155,11 +162,22 @@ read_pid() {
   printf '%s\n' "$p"
 }
 
-# child_of PID: the first child of PID (used to find corral under timeout).
-child_of() {
-  local c
-  c=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
-  printf '%s\n' "${c%% *}"
+# corral_pid PID: the corral process that is PID or one of its descendants
+# (a background corral_run is a subshell or `timeout` above corral). Prints
+# nothing when there is none.
+corral_pid() {
+  local want queue=("$1") p c
+  want=$(readlink -f "$CORRAL")
+  while ((${#queue[@]} > 0)); do
+    p=${queue[0]}
+    queue=("${queue[@]:1}")
+    if [ "$(readlink -f "/proc/$p/exe" 2>/dev/null)" = "$want" ]; then
+      printf '%s\n' "$p"
+      return 0
+    fi
+    for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do queue+=("$c"); done
+  done
+  return 1
 }
 
 # mission FILE <<EOF ... : writes a mission file.
