@@ -128,7 +128,7 @@ static int run_posix_spawn(pid_t *pid, struct rt_run *r, char **agent_argv,
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   sigset_t none, all;
-  char grace[32], **argv, *errlog;
+  char grace[32], **argv;
   size_t n = 0;
   int rc;
 
@@ -139,7 +139,6 @@ static int run_posix_spawn(pid_t *pid, struct rt_run *r, char **agent_argv,
            (long long)r->eng->m->tasks[r->task].grace_ms);
   run_argv(argv, r, grace);
   memcpy(argv + (r->eng->cgroup ? 9 : 7), agent_argv, n * sizeof(*argv));
-  xasprintf(&errlog, "%s/shim.log", r->dir);
   sigemptyset(&none);
   sigfillset(&all);
   posix_spawnattr_init(&at);
@@ -150,13 +149,11 @@ static int run_posix_spawn(pid_t *pid, struct rt_run *r, char **agent_argv,
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, errlog,
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   rc = -posix_spawn(pid, argv[0], &fa, &at, argv, envp);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
-  free(errlog);
   free(argv);
   return rc;
 }
