@@ -28,6 +28,14 @@ static const struct rt_cmd *main_find(const char *name) {
   return NULL;
 }
 
+/* --version is accepted after any verb too ("corral run --version"). */
+static int main_wants_version(int argc, char **argv) {
+  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "--version") == 0)
+      return 1;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const struct rt_cmd *cmd;
 
@@ -41,7 +49,7 @@ int main(int argc, char **argv) {
     main_usage(stdout);
     return RT_EXIT_OK;
   }
-  if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+  if (main_wants_version(argc, argv) || strcmp(argv[1], "version") == 0) {
     printf("corral %s\n", CRL_VERSION);
     return RT_EXIT_OK;
   }
