@@ -39,7 +39,8 @@
   XX(LOCKED, "run already locked by a live shim")      \
   XX(STORE, "store error")                             \
   XX(SCHEMA, "store schema is newer than this corral") \
-  XX(SPAWN, "spawn failed")
+  XX(SPAWN, "spawn failed")                            \
+  XX(SANDBOX, "the host cannot enforce the sandbox profile")
 
 enum {
   CRL_E__BASE = -1000,

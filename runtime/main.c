@@ -9,7 +9,8 @@
 #include <string.h>
 
 static const struct rt_cmd *const cmd_table[] = {
-    &rt_cmd_run, &rt_cmd_validate, &rt_cmd_show, &rt_cmd_logs, NULL};
+    &rt_cmd_run,     &rt_cmd_validate, &rt_cmd_show, &rt_cmd_logs,
+    &rt_cmd_sandbox, &rt_cmd_doctor,   NULL};
 
 static void main_usage(FILE *fp) {
   fputs("usage: corral [--version] [--help] COMMAND [ARGS]\n\n"

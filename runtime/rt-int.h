@@ -44,6 +44,8 @@ extern const struct rt_cmd rt_cmd_run;
 extern const struct rt_cmd rt_cmd_validate;
 extern const struct rt_cmd rt_cmd_show;
 extern const struct rt_cmd rt_cmd_logs;
+extern const struct rt_cmd rt_cmd_sandbox;
+extern const struct rt_cmd rt_cmd_doctor;
 
 /* Common options parsed the same way by every verb. */
 struct rt_common {
