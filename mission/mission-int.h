@@ -2,10 +2,10 @@
  * mission-int.h: what the files of the mission module share. A mission file
  * becomes a small document tree (node.c, json.c) whose every node remembers
  * its line and column; the schema walker (schema.c, value.c) checks that tree
- * against tables of known keys and fills a load context; graph.c and
- * resolve.c then check the task graph and apply defaults; mission.c ties the
- * steps together. Every step appends diagnostics and keeps going, so one run
- * reports every problem of a file.
+ * against tables of known keys and fills a load context; graph.c, sandbox.c
+ * and resolve.c then check the task graph, flatten the sandbox profiles and
+ * apply defaults; mission.c ties the steps together. Every step appends
+ * diagnostics and keeps going, so one run reports every problem of a file.
  */
 #ifndef MISSION_INT_H
 #define MISSION_INT_H
@@ -90,7 +90,7 @@ struct msn__opts {
   const struct msn__node *agent; /* scalar naming an agent, or NULL */
   char **command;
   char **env;
-  char *sandbox;
+  const struct msn__node *sandbox; /* scalar naming a profile, or NULL */
   int64_t timeout_ms, idle_timeout_ms, grace_ms;
   struct msn__retries_opt retries;
 };
@@ -106,6 +106,22 @@ struct msn__taskdef {
   const struct msn__node **need_nodes; /* where each need is written */
 };
 
+/* A sandbox profile as written: the public part plus what the walk along
+ * `extends:` needs. */
+struct msn__sbxdef {
+  struct msn_sandbox s;
+  const struct msn__node *extends; /* its `extends:` value, or NULL */
+  int state;                       /* MSN__SBX_* */
+};
+
+enum { MSN__SBX_NEW, MSN__SBX_WALK, MSN__SBX_DONE, MSN__SBX_BROKEN };
+
+/* A profile name and its index in msn__ctx.sbx, sorted for lookups. */
+struct msn__sbxname {
+  const char *name;
+  size_t idx;
+};
+
 struct msn__ctx {
   const char *file; /* name used in diagnostics */
   struct msn_diags *d;
@@ -115,6 +131,9 @@ struct msn__ctx {
   const struct msn__node **ticket_ids;
   struct msn__taskdef *tasks;
   size_t ntasks, taskcap, agentcap, ticketcap;
+  struct msn__sbxdef *sbx;
+  struct msn__sbxname *sbx_index; /* built by msn__sandbox_resolve */
+  size_t nsbx, sbxcap;
   size_t cur_ticket;
 };
 
@@ -195,6 +214,14 @@ void msn__conv_adapter(struct msn__ctx *c, const struct msn__field *f,
 void msn__conv_needs(struct msn__ctx *c, const struct msn__field *f,
                      const struct msn__node *n, void *dst);
 
+void msn__conv_size(struct msn__ctx *c, const struct msn__field *f,
+                    const struct msn__node *n, void *dst);
+
+/* "invalid value 'x' for 'key' (did you mean 'y'?)" when a candidate is near,
+ * else "(expected EXPECTED)". */
+void msn__enum_error(struct msn__ctx *c, const struct msn__node *n,
+                     const char *key, const char *expected,
+                     const char *const *cands, size_t ncands);
 /* Whether s matches [A-Za-z0-9._-]+, the syntax of names and ids. */
 int msn__id_valid(const char *s);
 /* Parses "500ms", "90s", "1h30m" or "0". Returns 0 or CRL_EPARSE. */
@@ -203,6 +230,11 @@ int msn__duration(int64_t *out_ms, const char *s);
  * 0, CRL_EPARSE for bad syntax, or -ERANGE when floor exceeds cap; the
  * outputs are untouched on failure. */
 int msn__backoff(int64_t *floor_ms, int64_t *cap_ms, const char *s);
+
+/* Parses a byte count: digits with an optional binary suffix K, M, G or T
+ * (either case), e.g. "1024", "512M", "2G". Returns 0, or CRL_EPARSE for bad
+ * syntax or a value above INT64_MAX; *out is untouched on failure. */
+int msn__size(int64_t *out, const char *s);
 
 /* The adapters corral knows, for `adapter:` checks. */
 extern const char *const msn__adapters[];
@@ -216,6 +248,29 @@ void msn__dups(struct msn__ctx *c, const struct msn__node *const *ids, size_t n,
                const char *what);
 /* Checks task ids and needs, fills each task's needs, and reports cycles. */
 void msn__graph_check(struct msn__ctx *c);
+
+/* ---- sandbox profiles (sandbox.c) ---- */
+
+/* The built-in profiles: agent, strict, network, none. */
+extern const char *const msn__sandbox_builtins[];
+extern const size_t msn__nsandbox_builtins;
+int msn__sandbox_builtin(const char *name);
+/* Profile conversions: a list of paths made absolute against the mission's
+ * directory; none|gateway|host; a CPU percentage up to 100 per host CPU. */
+void msn__conv_paths(struct msn__ctx *c, const struct msn__field *f,
+                     const struct msn__node *n, void *dst);
+void msn__conv_network(struct msn__ctx *c, const struct msn__field *f,
+                       const struct msn__node *n, void *dst);
+void msn__conv_cpu(struct msn__ctx *c, const struct msn__field *f,
+                   const struct msn__node *n, void *dst);
+/* Follows every profile's `extends:` to its built-in, reporting unknown
+ * names and cycles, and merges each profile with its parent. Runs once,
+ * after the schema walk and before msn__sandbox_ref. */
+void msn__sandbox_resolve(struct msn__ctx *c);
+/* Checks that scalar n names a built-in or defined profile; reports it with
+ * the nearest name otherwise. Returns 0 or -1. */
+int msn__sandbox_ref(struct msn__ctx *c, const struct msn__node *n);
+void msn__sandbox_clear(struct msn_sandbox *s);
 
 /* ---- defaults (resolve.c) ---- */
 

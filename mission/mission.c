@@ -1,11 +1,11 @@
 /*
  * mission.c: loading a mission and owning the result. A load reads the file
  * (bounded in size), builds the document tree with the YAML or JSON front
- * end, walks it against the schema, checks the task graph, resolves defaults
- * and the working directory, then sorts the diagnostics into document order.
- * Any diagnostic fails the load; otherwise the resolved mission moves out of
- * the load context into one heap object the caller frees with
- * msn_mission_free.
+ * end, walks it against the schema, checks the task graph, flattens the
+ * sandbox profiles, resolves defaults and the working directory, then sorts
+ * the diagnostics into document order. Any diagnostic fails the load;
+ * otherwise the resolved mission moves out of the load context into one heap
+ * object the caller frees with msn_mission_free.
  */
 #include <assert.h>
 #include <errno.h>
@@ -37,7 +37,6 @@ void msn__opts_init(struct msn__opts *o) {
 void msn__opts_close(struct msn__opts *o) {
   msn__argv_free(o->command);
   msn__argv_free(o->env);
-  free(o->sandbox);
   memset(o, 0, sizeof(*o));
 }
 
@@ -91,6 +90,9 @@ void msn__mission_clear(struct msn_mission *m) {
   }
   for (size_t i = 0; i < m->ntasks; i++)
     msn__task_clear(&m->tasks[i]);
+  for (size_t i = 0; i < m->nsandboxes; i++)
+    msn__sandbox_clear(&m->sandboxes[i]);
+  free(m->sandboxes);
   free(m->agents);
   free(m->tickets);
   free(m->tasks);
@@ -125,6 +127,10 @@ static void mission_ctx_close(struct msn__ctx *c) {
     free(c->tasks[i].need_nodes);
   }
   free(c->tasks);
+  for (size_t i = 0; i < c->nsbx; i++)
+    msn__sandbox_clear(&c->sbx[i].s);
+  free(c->sbx);
+  free(c->sbx_index);
   free(c->ticket_ids);
   msn__opts_close(&c->defaults);
   msn__mission_clear(&c->m);
@@ -142,12 +148,19 @@ static struct msn_mission *mission_take(struct msn__ctx *c) {
     memset(&c->tasks[i].t, 0, sizeof(c->tasks[i].t));
   }
   m->ntasks = c->ntasks;
+  m->sandboxes = xcalloc(c->nsbx + 1, sizeof(*m->sandboxes));
+  for (size_t i = 0; i < c->nsbx; i++) {
+    m->sandboxes[i] = c->sbx[i].s;
+    memset(&c->sbx[i].s, 0, sizeof(c->sbx[i].s));
+  }
+  m->nsandboxes = c->nsbx;
   return m;
 }
 
 static void mission_check(struct msn__ctx *c, const struct msn__node *root) {
   msn__schema_mission(c, root);
   msn__graph_check(c);
+  msn__sandbox_resolve(c);
   msn__resolve(c);
   msn__resolve_workdir(c);
 }

@@ -77,7 +77,8 @@ struct msn_task {
   char **command; /* effective argv (task's, else agent's); NULL-terminated,
                      NULL when the adapter builds its own */
   char **env;     /* effective extra env: agent's then task's; NULL-term. */
-  char *sandbox;  /* profile name; "agent" by default */
+  char *sandbox;  /* effective profile name (task's, else defaults', else
+                     "agent"): a built-in or one of mission->sandboxes */
   int64_t estimate_ms;     /* 0 when not given */
   int64_t timeout_ms;      /* 0: none */
   int64_t idle_timeout_ms; /* 0: none */
@@ -85,6 +86,27 @@ struct msn_task {
   struct msn_retries retries;
   int review; /* review: required */
   int line, col;
+};
+
+/*
+ * A sandbox profile from `sandboxes:`, flattened along its `extends:` chain.
+ * Built-in profiles (agent, strict, network, none) have no entry; they are
+ * defined by the sandbox module.
+ */
+struct msn_sandbox {
+  char *name;
+  char *extends;    /* the built-in the chain ends at: "agent", "strict",
+                       "network" or "none" */
+  char **writable;  /* NULL-terminated absolute paths, merged along the
+                       chain (parent first, no repeats); never NULL */
+  char **readonly;  /* same */
+  char **hidden;    /* same */
+  int network;      /* -1 inherit the built-in's, 0 none, 1 gateway, 2 host */
+  int64_t memory;   /* bytes; 0 inherit */
+  int64_t pids;     /* 0 inherit */
+  int cpu_percent;  /* 100 per core; 0 inherit */
+  int64_t tmp_size; /* bytes; 0 inherit */
+  int line, col;    /* where the profile's name is written */
 };
 
 struct msn_budget {
@@ -107,6 +129,8 @@ struct msn_mission {
   size_t ntickets;
   struct msn_task *tasks; /* every ticket's tasks, in file order */
   size_t ntasks;
+  struct msn_sandbox *sandboxes; /* user-defined profiles, in file order */
+  size_t nsandboxes;
 };
 
 /*
@@ -127,5 +151,13 @@ void msn_mission_free(struct msn_mission *m);
 
 /* Index of a task by id, or -1. */
 int msn_task_find(const struct msn_mission *m, const char *id);
+
+/*
+ * The user-defined sandbox profile `name` of mission `m` (borrowed; valid
+ * until msn_mission_free), or NULL when `name` is a built-in profile or is
+ * not defined.
+ */
+const struct msn_sandbox *msn_sandbox_find(const struct msn_mission *m,
+                                           const char *name);
 
 #endif

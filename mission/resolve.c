@@ -5,8 +5,9 @@
  * the task's, else the agent's; the environment is the agent's with the
  * task's entries on top; timeouts, grace, retries and sandbox come from the
  * task, else `defaults:`, else built-in values (no timeouts, 10s grace, no
- * retries, sandbox "agent"). The working directory resolves against the
- * mission file's directory and must exist.
+ * retries, sandbox "agent"); a sandbox named by a task or by `defaults:`
+ * must be built in or defined under `sandboxes:`. The working directory
+ * resolves against the mission file's directory and must exist.
  */
 #include <errno.h>
 #include <limits.h>
@@ -107,9 +108,12 @@ static void resolve_options(struct msn__ctx *c, struct msn__taskdef *td) {
     t->retries = d->retries.r;
   else
     msn__retries_default(&t->retries);
-  t->sandbox = xstrdup(o->sandbox   ? o->sandbox
-                       : d->sandbox ? d->sandbox
+  t->sandbox = xstrdup(o->sandbox   ? o->sandbox->str
+                       : d->sandbox ? d->sandbox->str
                                     : "agent");
+  /* A default that names no profile is reported once, in msn__resolve. */
+  if (o->sandbox != NULL)
+    msn__sandbox_ref(c, o->sandbox);
 }
 
 static void resolve_task(struct msn__ctx *c, struct msn__taskdef *td,
@@ -144,6 +148,8 @@ void msn__resolve(struct msn__ctx *c) {
 
   if (c->defaults.agent != NULL)
     def = resolve_agent_named(c, c->defaults.agent);
+  if (c->defaults.sandbox != NULL)
+    msn__sandbox_ref(c, c->defaults.sandbox);
   /* A task that is not a mapping was reported and has nothing to resolve. */
   for (size_t i = 0; i < c->ntasks; i++)
     if (c->tasks[i].node->type == MSN__MAP)

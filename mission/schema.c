@@ -1,12 +1,12 @@
 /*
  * schema.c: the mission file's schema as data, and the walker that checks a
  * document tree against it. Each kind of object (the file itself, budget,
- * defaults, agent, ticket, task, retries, intensity) is a table of known
- * keys, each with a conversion and the offset of the field it fills. The
- * walker visits every key of a mapping in document order, reports unknown
- * keys with the nearest known one, converts known keys, then reports missing
- * required keys. Nothing stops at the first problem: a bad value leaves its
- * field unset and the walk moves on, so one load reports every error.
+ * defaults, agent, ticket, task, retries, intensity, sandbox profile) is a
+ * table of known keys, each with a conversion and the offset of the field it
+ * fills. The walker visits every key of a mapping in document order, reports
+ * unknown keys with the nearest known one, converts known keys, then reports
+ * missing required keys. Nothing stops at the first problem: a bad value leaves
+ * its field unset and the walk moves on, so one load reports every error.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -56,7 +56,7 @@ static const struct msn__field top_fields[] = {
     FIELD_REQ("tickets", schema_tickets, struct msn__ctx, m.tickets),
     /* Checked loosely and not kept yet; the offset is unused. */
     FIELD("policies", schema_policies, struct msn__ctx, m),
-    FIELD("sandboxes", schema_sandboxes, struct msn__ctx, m),
+    FIELD("sandboxes", schema_sandboxes, struct msn__ctx, sbx),
 };
 
 static const struct msn__field budget_fields[] = {
@@ -67,7 +67,7 @@ static const struct msn__field budget_fields[] = {
 
 static const struct msn__field defaults_fields[] = {
     FIELD("agent", msn__conv_node, struct msn__opts, agent),
-    FIELD("sandbox", msn__conv_string, struct msn__opts, sandbox),
+    FIELD("sandbox", msn__conv_node, struct msn__opts, sandbox),
     FIELD("timeout", msn__conv_duration, struct msn__opts, timeout_ms),
     FIELD("idle_timeout", msn__conv_duration, struct msn__opts,
           idle_timeout_ms),
@@ -105,7 +105,19 @@ static const struct msn__field task_fields[] = {
     FIELD("retries", schema_retries, struct msn__taskdef, o.retries),
     FIELD("estimate", msn__conv_duration, struct msn__taskdef, t.estimate_ms),
     FIELD("review", msn__conv_review, struct msn__taskdef, t.review),
-    FIELD("sandbox", msn__conv_string, struct msn__taskdef, o.sandbox),
+    FIELD("sandbox", msn__conv_node, struct msn__taskdef, o.sandbox),
+};
+
+static const struct msn__field sandbox_fields[] = {
+    FIELD("extends", msn__conv_node, struct msn__sbxdef, extends),
+    FIELD("writable", msn__conv_paths, struct msn__sbxdef, s.writable),
+    FIELD("readonly", msn__conv_paths, struct msn__sbxdef, s.readonly),
+    FIELD("hidden", msn__conv_paths, struct msn__sbxdef, s.hidden),
+    FIELD("network", msn__conv_network, struct msn__sbxdef, s.network),
+    FIELD_MIN("memory", msn__conv_size, struct msn__sbxdef, s.memory, 1),
+    FIELD_MIN("pids", msn__conv_int64, struct msn__sbxdef, s.pids, 1),
+    FIELD_MIN("cpu", msn__conv_cpu, struct msn__sbxdef, s.cpu_percent, 1),
+    FIELD_MIN("tmp_size", msn__conv_size, struct msn__sbxdef, s.tmp_size, 1),
 };
 
 static const struct msn__field retries_fields[] = {
@@ -132,6 +144,8 @@ static const struct msn__kind kind_task = KIND("task", task_fields);
 static const struct msn__kind kind_retries = KIND("retries", retries_fields);
 static const struct msn__kind kind_intensity =
     KIND("intensity", intensity_fields);
+static const struct msn__kind kind_sandbox =
+    KIND("sandbox profile", sandbox_fields);
 
 static const struct msn__field *schema_field(const struct msn__kind *k,
                                              const char *key) {
@@ -329,10 +343,51 @@ static void schema_policies(struct msn__ctx *c, const struct msn__field *f,
                msn__got(got, sizeof(got), n->v[i]));
 }
 
+static struct msn__sbxdef *schema_sandbox_push(struct msn__ctx *c,
+                                               const struct msn__node *key) {
+  struct msn__sbxdef *d;
+
+  if (c->nsbx == c->sbxcap) {
+    c->sbxcap = c->sbxcap ? c->sbxcap * 2 : 4;
+    c->sbx = xreallocarray(c->sbx, c->sbxcap, sizeof(*d));
+  }
+  d = &c->sbx[c->nsbx++];
+  memset(d, 0, sizeof(*d));
+  d->s.name = xstrdup(key->str);
+  d->s.network = -1;
+  d->s.line = key->line;
+  d->s.col = key->col;
+  return d;
+}
+
+/* A profile is kept even when its name is refused, so its body is checked
+ * too; built-in names always win lookups, so it is never used. */
+static void schema_sandbox(struct msn__ctx *c, const struct msn__node *key,
+                           const struct msn__node *val) {
+  struct msn__sbxdef *d = schema_sandbox_push(c, key);
+  char q[64];
+
+  msn__quote(q, sizeof(q), key->str);
+  if (!msn__id_valid(key->str))
+    msn__err(c, key,
+             "invalid sandbox profile name '%s' (expected letters, digits, "
+             "'.', '_' or '-')",
+             q);
+  else if (msn__sandbox_builtin(key->str))
+    msn__err(c, key,
+             "profile '%s' is built in; use extends: %s in a new profile", q,
+             q);
+  msn__schema_map(c, &kind_sandbox, val, "a sandbox profile", d);
+}
+
 static void schema_sandboxes(struct msn__ctx *c, const struct msn__field *f,
                              const struct msn__node *n, void *dst) {
-  if (n->type != MSN__MAP)
+  if (n->type != MSN__MAP) {
     msn__type_error(c, n, "a mapping", f->key);
+    return;
+  }
+  for (size_t i = 0; i + 1 < n->n; i += 2)
+    schema_sandbox(c, n->v[i], n->v[i + 1]);
 }
 
 void msn__schema_mission(struct msn__ctx *c, const struct msn__node *root) {

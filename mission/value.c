@@ -5,8 +5,10 @@
  * the field as it was. Integers, numbers and booleans must be written bare
  * (a quoted "5" is a string, as in JSON); strings accept any scalar, so
  * `id: 1` and `FOO: 1` read as text. Durations use base's syntax ("90s",
- * "1h30m") plus a bare 0; a backoff is one duration or FLOOR..CAP.
+ * "1h30m") plus a bare 0; a backoff is one duration or FLOOR..CAP. Sizes
+ * are byte counts with an optional binary suffix ("512M", "2G", "1024").
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -71,10 +73,9 @@ void msn__type_error(struct msn__ctx *c, const struct msn__node *n,
            msn__got(got, sizeof(got), n));
 }
 
-/* "invalid value 'x' for 'key' (did you mean 'y'?)", else "(expected ...)". */
-static void value_enum_error(struct msn__ctx *c, const struct msn__node *n,
-                             const char *key, const char *expected,
-                             const char *const *cands, size_t ncands) {
+void msn__enum_error(struct msn__ctx *c, const struct msn__node *n,
+                     const char *key, const char *expected,
+                     const char *const *cands, size_t ncands) {
   const char *near = msn__suggest(n->str, cands, ncands);
   char q[VALUE_QUOTE_MAX];
 
@@ -267,6 +268,45 @@ void msn__conv_backoff(struct msn__ctx *c, const struct msn__field *f,
              q, f->key);
 }
 
+int msn__size(int64_t *out, const char *s) {
+  static const char units[] = "KMGT";
+  size_t digits = strspn(s, "0123456789");
+  const char *unit;
+  uint64_t v = 0;
+  int shift = 0;
+
+  /* Nineteen digits cannot overflow 64 bits; anything longer is too big. */
+  if (digits == 0 || digits > 19)
+    return CRL_EPARSE;
+  for (size_t i = 0; i < digits; i++)
+    v = v * 10 + (uint64_t)(s[i] - '0');
+  if (s[digits] != '\0') {
+    unit = strchr(units, toupper((unsigned char)s[digits]));
+    if (unit == NULL || s[digits + 1] != '\0')
+      return CRL_EPARSE;
+    shift = 10 * (int)(unit - units + 1);
+  }
+  if (v > (uint64_t)INT64_MAX >> shift)
+    return CRL_EPARSE;
+  *out = (int64_t)(v << shift);
+  return 0;
+}
+
+void msn__conv_size(struct msn__ctx *c, const struct msn__field *f,
+                    const struct msn__node *n, void *dst) {
+  char q[VALUE_QUOTE_MAX];
+  int64_t v;
+
+  if (value_scalar(c, n, "a size", f->key) < 0)
+    return;
+  if (msn__size(&v, n->str) < 0 || v < f->min) {
+    msn__err(c, n, "invalid size '%s' for '%s' (expected e.g. 512M, 2G)",
+             msn__quote(q, sizeof(q), n->str), f->key);
+    return;
+  }
+  *(int64_t *)dst = v;
+}
+
 void msn__conv_argv(struct msn__ctx *c, const struct msn__field *f,
                     const struct msn__node *n, void *dst) {
   char ***out = dst, **v;
@@ -350,8 +390,8 @@ void msn__conv_priority(struct msn__ctx *c, const struct msn__field *f,
       return;
     }
   }
-  value_enum_error(c, n, f->key, "low, medium, high or critical",
-                   value_priorities, CRL_ARRAY_SIZE(value_priorities));
+  msn__enum_error(c, n, f->key, "low, medium, high or critical",
+                  value_priorities, CRL_ARRAY_SIZE(value_priorities));
 }
 
 void msn__conv_review(struct msn__ctx *c, const struct msn__field *f,
@@ -370,8 +410,8 @@ void msn__conv_review(struct msn__ctx *c, const struct msn__field *f,
       return;
     }
   }
-  value_enum_error(c, n, f->key, "required, none, true or false", names,
-                   CRL_ARRAY_SIZE(names));
+  msn__enum_error(c, n, f->key, "required, none, true or false", names,
+                  CRL_ARRAY_SIZE(names));
 }
 
 void msn__conv_adapter(struct msn__ctx *c, const struct msn__field *f,

@@ -81,6 +81,16 @@ static void dump_task(FILE *fp, const struct msn_mission *m,
           (long long)r->intensity_window_ms);
 }
 
+static void dump_sandbox(FILE *fp, const struct msn_sandbox *s) {
+  fprintf(fp, "sandbox %s extends=%s", s->name, s->extends);
+  dump_argv(fp, "writable", s->writable);
+  dump_argv(fp, "readonly", s->readonly);
+  dump_argv(fp, "hidden", s->hidden);
+  fprintf(fp, " network=%d memory=%lld pids=%lld cpu=%d tmp=%lld\n", s->network,
+          (long long)s->memory, (long long)s->pids, s->cpu_percent,
+          (long long)s->tmp_size);
+}
+
 /* Everything but the file name and positions, one line per object. */
 static char *dump(const struct msn_mission *m) {
   char *s = NULL;
@@ -106,6 +116,8 @@ static char *dump(const struct msn_mission *m) {
             m->tickets[i].priority);
   for (size_t i = 0; i < m->ntasks; i++)
     dump_task(fp, m, &m->tasks[i]);
+  for (size_t i = 0; i < m->nsandboxes; i++)
+    dump_sandbox(fp, &m->sandboxes[i]);
   fclose(fp);
   return s;
 }
@@ -162,13 +174,19 @@ Test(msn_mission, good_yaml_resolved) {
       " est=0 to=1800000 idle=300000 grace=10000 review=0"
       " retries=2/10000/300000/2/0/0/0\n"
       "task fmt ticket=RL-2 agent=exec prompt=NULL nneeds=0 needs="
-      " command=[clang-format][-i][main.c] env= sandbox=agent est=0"
+      " command=[clang-format][-i][main.c] env= sandbox=builder est=0"
       " to=1800000 idle=300000 grace=10000 review=0"
-      " retries=2/10000/300000/2/0/0/0\n";
+      " retries=2/10000/300000/2/0/0/0\n"
+      "sandbox offline extends=strict writable= readonly=[%s/docs]"
+      "[/usr/share/doc] hidden= network=0 memory=2147483648 pids=0 cpu=0"
+      " tmp=0\n"
+      "sandbox builder extends=strict writable=[%s/build]"
+      " readonly=[%s/docs][/usr/share/doc] hidden= network=0"
+      " memory=2147483648 pids=512 cpu=100 tmp=536870912\n";
   char *want = NULL;
 
   cr_assert_not_null(realpath(DATA_DIR, real));
-  cr_assert(asprintf(&want, want_fmt, real, real) > 0);
+  cr_assert(asprintf(&want, want_fmt, real, real, real, real, real) > 0);
   cr_assert_str_eq(got, want);
   cr_assert_eq(strncmp(m->file, real, strlen(real)), 0);
   cr_assert_str_eq(m->file + strlen(real), "/good.yaml");
@@ -176,6 +194,8 @@ Test(msn_mission, good_yaml_resolved) {
   cr_assert_eq(m->tasks[0].col, 9);
   cr_assert_eq(msn_task_find(m, "lint"), 3);
   cr_assert_eq(msn_task_find(m, "nope"), -1);
+  cr_assert_eq(msn_sandbox_find(m, "builder"), &m->sandboxes[1]);
+  cr_assert_null(msn_sandbox_find(m, "agent"));
   free(got);
   free(want);
   msn_mission_free(m);
