@@ -31,6 +31,8 @@ struct sbx__landlock {
   int abi;         /* the ABI version in use; 0: landlock unavailable */
   char **rw_paths; /* paths (inside the new root) with write access */
   char **ro_paths; /* paths with read/execute access */
+  char **dev_paths; /* device trees: read, write and ioctl on existing nodes,
+                       no creation or removal */
 };
 
 /* CRL_ESANDBOX with the fix when the kernel has no Landlock. */
@@ -39,11 +41,126 @@ int sbx__landlock_prepare(struct sbx__landlock *out,
                           struct crl_err *err);
 int sbx__landlock_apply(const struct sbx__landlock *ll);
 void sbx__landlock_close(struct sbx__landlock *ll);
+/* The kernel's Landlock ABI version, 0 when it has none. */
+int sbx__landlock_abi(void);
+/* The message naming what is missing and the fix, when the ABI is 0. */
+void sbx__landlock_fix(char *out, size_t outlen);
 
 /* limits.c: cgroup v2 limits on the run's leaf (parent side), rlimits in
  * the child. Defaults never break git or node. */
 int sbx__limits_cgroup(const struct sbx_profile *p, const char *cgroup,
                        struct crl_err *err);
 int sbx__limits_rlimits(const struct sbx_profile *p);
+
+/*
+ * The spawn side (plan.c, profile.c, ns.c, mount.c, net.c, init.c,
+ * spawn.c). A plan is a flat list of mount operations, sorted so that a
+ * parent directory is mounted before anything below it, resolved and
+ * checked in the parent so the child only makes syscalls: it must not
+ * allocate, because the caller may have threads that hold malloc's lock.
+ */
+enum sbx__op_kind {
+  SBX__OP_TMPFS,   /* an empty tmpfs at dest; data holds mode and size */
+  SBX__OP_BIND_RO, /* src bound at dest: read-only, nosuid, nodev */
+  SBX__OP_BIND_RW, /* src bound at dest: read-write, nosuid, nodev */
+  SBX__OP_DEV,     /* a host device node bound at dest: nosuid only */
+  SBX__OP_SYMLINK, /* dest is a symlink whose target is src, verbatim */
+  SBX__OP_PROC,    /* a fresh proc of the new pid namespace */
+  SBX__OP_MASK     /* hidden: an empty read-only tmpfs, or /dev/null */
+};
+
+struct sbx__op {
+  enum sbx__op_kind kind;
+  int is_dir;       /* the source (or masked path) is a directory */
+  int optional;     /* skipped when src does not exist in the child */
+  char *src;        /* "/oldroot<host path>", or a symlink's target */
+  char *dest;       /* "/newroot<path>", as the child sees it */
+  const char *path; /* the path inside the sandbox: points into dest */
+  char *data;       /* tmpfs options, or NULL */
+};
+
+/* The most fds a command may keep besides 0-2. */
+#define SBX__KEEP_FDS_MAX 64
+
+struct sbx_plan {
+  struct sbx_profile profile; /* a deep copy */
+  char *workdir;              /* canonical; the command's cwd */
+  char *home;
+  char *cgroup;  /* a cgroup v2 leaf, or NULL */
+  int *keep_fds; /* sorted, unique, all >= 3 */
+  size_t nkeep_fds;
+  struct sbx__op *ops;
+  size_t nops;
+  int setattr; /* mount_setattr(2) exists: binds are recursive */
+  struct sbx__bpf bpf;
+  struct sbx__landlock landlock;
+};
+
+/* Where the child failed, sent over the error pipe as {step, errno} and
+ * turned into a message by sbx__step_describe. Steps at or past
+ * SBX__STEP_OP name the sub-step (SBX__SUB_*) of one operation. */
+enum sbx__step {
+  SBX__STEP_MAPS = 1,
+  SBX__STEP_PDEATHSIG,
+  SBX__STEP_PRIVATE,
+  SBX__STEP_BASE,
+  SBX__STEP_ROOT_RO,
+  SBX__STEP_PIVOT,
+  SBX__STEP_DETACH,
+  SBX__STEP_LO,
+  SBX__STEP_HOSTNAME,
+  SBX__STEP_RLIMITS,
+  SBX__STEP_CLOSE_FDS,
+  SBX__STEP_CHDIR,
+  SBX__STEP_NO_NEW_PRIVS,
+  SBX__STEP_LANDLOCK,
+  SBX__STEP_FORK,
+  SBX__STEP_SETSID,
+  SBX__STEP_CAPS,
+  SBX__STEP_KEEP_FDS,
+  SBX__STEP_SECCOMP,
+  SBX__STEP_EXEC,
+  SBX__STEP_OP = 1000
+};
+
+enum sbx__sub { SBX__SUB_MKDIR, SBX__SUB_MOUNT, SBX__SUB_REMOUNT, SBX__SUB_N };
+
+struct sbx__errmsg {
+  int step;
+  int err; /* a positive errno */
+};
+
+/* profile.c: a deep copy of src; dst is released with sbx_profile_close. */
+void sbx__profile_copy(struct sbx_profile *dst, const struct sbx_profile *src);
+
+/* ns.c, parent side. sbx__ns_check refuses (CRL_ESANDBOX, with the fix)
+ * when a sysctl forbids user namespaces to this caller. sbx__ns_clone
+ * clones the sandbox child into new namespaces (and into the cgroup cgfd
+ * when >= 0): 0 in the child, the pid in the parent, -errno. sbx__ns_map
+ * writes the child's uid/gid maps: the caller's ids map to themselves. */
+int sbx__ns_check(struct crl_err *err);
+pid_t sbx__ns_clone(const struct sbx_plan *plan, int cgfd);
+int sbx__ns_refuse(struct crl_err *err, int code, const char *what);
+int sbx__ns_map(pid_t pid, struct crl_err *err);
+
+/* mount.c, in the child: the whole filesystem view, ending in pivot_root.
+ * -errno with *step set to the failing step. */
+int sbx__mount_apply(const struct sbx_plan *plan, int *step);
+
+/* net.c, in the child: brings lo up in the new network namespace. */
+int sbx__net_lo_up(void);
+
+/* init.c, in the child: forks command(arg) and runs as pid 1 until it
+ * exits, then exits with its status. Reports a failed fork on errfd. */
+typedef void (*sbx__command_fn)(const void *arg);
+void sbx__init_run(sbx__command_fn command, const void *arg, int errfd)
+    __attribute__((noreturn));
+
+/* spawn.c: sends {step, err} (a positive errno) over errfd and exits 127;
+ * for the children only. */
+void sbx__child_fail(int errfd, int step, int err) __attribute__((noreturn));
+/* spawn.c: the message for a child's failure, into out. */
+void sbx__step_describe(char *out, size_t outlen, const struct sbx_plan *plan,
+                        int step, const char *argv0);
 
 #endif

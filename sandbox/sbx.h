@@ -50,7 +50,10 @@ struct sbx_opts {
   const char *workdir;    /* read-write; the command's cwd */
   const char *git_common; /* git common dir whose config/hooks/info stay
                              read-only, or NULL */
-  char **home_dirs;       /* agent config dirs bound rw under $HOME, or NULL */
+  char **home_dirs;       /* agent config dirs bound rw under $HOME, or NULL:
+                             a dir below the host's $HOME keeps its place
+                             relative to it, any other goes by its last
+                             name; missing ones are left out */
   const char *home;       /* $HOME inside the sandbox (an empty tmpfs) */
   const int *keep_fds;    /* fds (besides 0-2) the command keeps, or NULL */
   size_t nkeep_fds;
@@ -77,7 +80,10 @@ void sbx_plan_free(struct sbx_plan *plan);
  * new pid namespace), which reaps, forwards SIGTERM/SIGINT/SIGHUP/SIGUSR1/
  * SIGCONT to the command, and exits with the command's status (its exit code,
  * or 128+signal). stdio is the caller's 0/1/2. A failure anywhere before
- * execve returns its -errno with err naming the step.
+ * execve returns its -errno with err naming the step (the child is then
+ * already reaped); a host that refuses namespaces gives CRL_ESANDBOX with
+ * the fix. The sandbox is SIGKILLed when the calling thread exits
+ * (PR_SET_PDEATHSIG). With the "none" profile *out is the command itself.
  */
 int sbx_spawn(pid_t *out, const struct sbx_plan *plan, char *const argv[],
               char *const envp[], struct crl_err *err);
