@@ -122,6 +122,11 @@ static void engine_on_start(struct rt_engine *e, const struct sched_action *a) {
   engine_event_json(e, row.task, row.id, "run.start",
                     json_pack("{s:I, s:i}", "run", (json_int_t)row.id,
                               "attempt", a->attempt));
+  if (strcmp(e->m->tasks[a->task].sandbox, "none") == 0)
+    engine_event_json(e, row.task, row.id, "warning",
+                      json_pack("{s:s}", "message",
+                                "sandbox profile 'none': the agent runs "
+                                "unconfined"));
   engine_queue_spawn(e, r);
   free(dir);
 }

@@ -81,10 +81,12 @@ static void status_field(struct rt_status *s, const char *k, const char *v) {
     s->started = strtoll(v, NULL, 10);
   else if (strcmp(k, "ended") == 0)
     s->ended = strtoll(v, NULL, 10);
+  else if (strcmp(k, "detail") == 0)
+    snprintf(s->detail, sizeof(s->detail), "%s", v);
 }
 
 int rt_status_read(struct rt_status *out, const char *rundir) {
-  char path[4096], line[256], *eq;
+  char path[4096], line[1200], *eq;
   FILE *fp;
 
   memset(out, 0, sizeof(*out));

@@ -92,6 +92,7 @@ struct rt_status {
   int killed;
   int64_t started;
   int64_t ended;
+  char detail[1024]; /* why the agent could not start, or "" */
 };
 
 /* Leaves a "never started" status at path (O_EXCL). */

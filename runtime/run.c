@@ -107,38 +107,90 @@ static int run_watch(struct rt_run *r, pid_t pid) {
   return uv_poll_start(&r->poll, UV_READABLE, run_on_exit);
 }
 
-static void run_argv(char **argv, struct rt_run *r, const char *grace) {
-  argv[0] = (char *)r->eng->opts.shim_path;
-  argv[1] = "--grace";
-  argv[2] = (char *)grace;
-  argv[3] = "--cwd";
-  argv[4] = r->eng->m->workdir;
-  argv[5] = r->dir;
-  argv[6] = "--";
-  if (r->eng->cgroup != NULL) {
-    argv[5] = "--cgroup";
-    argv[6] = r->eng->cgroup;
-    argv[7] = r->dir;
-    argv[8] = "--";
+/* A growing argv for the shim's command line. */
+struct run_argv {
+  char **v;
+  size_t n;
+};
+
+static void run_argv_add(struct run_argv *a, const char *s) {
+  a->v = xreallocarray(a->v, a->n + 2, sizeof(*a->v));
+  a->v[a->n++] = xstrdup(s);
+  a->v[a->n] = NULL;
+}
+
+static void run_argv_num(struct run_argv *a, const char *opt, int64_t n) {
+  char buf[32];
+
+  if (n <= 0)
+    return;
+  snprintf(buf, sizeof(buf), "%lld", (long long)n);
+  run_argv_add(a, opt);
+  run_argv_add(a, buf);
+}
+
+static void run_argv_paths(struct run_argv *a, const char *opt,
+                           char *const *paths) {
+  for (size_t i = 0; paths != NULL && paths[i] != NULL; i++) {
+    run_argv_add(a, opt);
+    run_argv_add(a, paths[i]);
   }
+}
+
+static const char *const run_net_names[] = {"none", "gateway", "host"};
+
+/* The task's sandbox profile as shim options: a built-in base, and for a
+ * profile of the mission its overrides. "none" adds nothing. */
+static void run_argv_sandbox(struct run_argv *a, const struct rt_run *r) {
+  const struct msn_task *t = &r->eng->m->tasks[r->task];
+  const struct msn_sandbox *sb = msn_sandbox_find(r->eng->m, t->sandbox);
+  const char *base = sb != NULL ? sb->extends : t->sandbox;
+
+  if (strcmp(base, "none") == 0)
+    return;
+  run_argv_add(a, "--profile");
+  run_argv_add(a, base);
+  if (sb == NULL)
+    return;
+  run_argv_paths(a, "--writable", sb->writable);
+  run_argv_paths(a, "--readonly", sb->readonly);
+  run_argv_paths(a, "--hidden", sb->hidden);
+  if (sb->network >= 0 && sb->network <= 2) {
+    run_argv_add(a, "--net");
+    run_argv_add(a, run_net_names[sb->network]);
+  }
+  run_argv_num(a, "--memory", sb->memory);
+  run_argv_num(a, "--pids", sb->pids);
+  run_argv_num(a, "--cpu", sb->cpu_percent);
+  run_argv_num(a, "--tmp-size", sb->tmp_size);
+}
+
+static void run_argv_build(struct run_argv *a, const struct rt_run *r,
+                           char **agent_argv) {
+  run_argv_add(a, r->eng->opts.shim_path);
+  run_argv_num(a, "--grace", r->eng->m->tasks[r->task].grace_ms);
+  run_argv_add(a, "--cwd");
+  run_argv_add(a, r->eng->m->workdir);
+  if (r->eng->cgroup != NULL) {
+    run_argv_add(a, "--cgroup");
+    run_argv_add(a, r->eng->cgroup);
+  }
+  run_argv_sandbox(a, r);
+  run_argv_add(a, r->dir);
+  run_argv_add(a, "--");
+  for (size_t i = 0; agent_argv[i] != NULL; i++)
+    run_argv_add(a, agent_argv[i]);
 }
 
 static int run_posix_spawn(pid_t *pid, struct rt_run *r, char **agent_argv,
                            char **envp) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
+  struct run_argv argv = {NULL, 0};
   sigset_t none, all;
-  char grace[32], **argv;
-  size_t n = 0;
   int rc;
 
-  while (agent_argv[n] != NULL)
-    n++;
-  argv = xcalloc(n + 10, sizeof(*argv));
-  snprintf(grace, sizeof(grace), "%lld",
-           (long long)r->eng->m->tasks[r->task].grace_ms);
-  run_argv(argv, r, grace);
-  memcpy(argv + (r->eng->cgroup ? 9 : 7), agent_argv, n * sizeof(*argv));
+  run_argv_build(&argv, r, agent_argv);
   sigemptyset(&none);
   sigfillset(&all);
   posix_spawnattr_init(&at);
@@ -151,10 +203,10 @@ static int run_posix_spawn(pid_t *pid, struct rt_run *r, char **agent_argv,
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-  rc = -posix_spawn(pid, argv[0], &fa, &at, argv, envp);
+  rc = -posix_spawn(pid, argv.v[0], &fa, &at, argv.v, envp);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
-  free(argv);
+  adapter_argv_free(argv.v);
   return rc;
 }
 
@@ -260,7 +312,9 @@ static void run_reason(char *out, size_t len, const struct rt_status *s,
                        enum sched_stop_reason stop) {
   const char *tail = s->killed ? ", killed after grace" : "";
 
-  if (strcmp(s->end, "spawn_error") == 0)
+  if (strcmp(s->end, "spawn_error") == 0 && s->err_no == 0)
+    snprintf(out, len, "sandbox: %s", s->detail);
+  else if (strcmp(s->end, "spawn_error") == 0)
     snprintf(out, len, "spawn error: %s (%s)", crl_err_name(-s->err_no),
              crl_strerror(-s->err_no));
   else if (stop != SCHED_STOP_NONE)
@@ -275,7 +329,7 @@ static void run_reason(char *out, size_t len, const struct rt_status *s,
 /* The shim is gone: read its verdict, take the last bytes, report. */
 static void run_finish(struct rt_run *r) {
   struct rt_status s;
-  char reason[256];
+  char reason[1200];
   enum sched_outcome o = SCHED_OUTCOME_FAILURE;
   int rc;
 

@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shim-int.h"
+
 #define SHIM_EX_OK 0
 #define SHIM_EX_LOCKED 75
 #define SHIM_EX_USAGE 100
@@ -48,6 +50,8 @@ static struct {
   const char *cgroup_parent;
   char cgroup[4096]; /* this run's cgroup v2 leaf, or "" */
   int cgroup_join;   /* clone3 could not place the agent: it joins itself */
+  struct shim_sbx sbx;
+  char detail[1024]; /* why the agent could not start, for the status */
   long grace_ms;
   char **argv;
   int dirfd;
@@ -80,21 +84,36 @@ static long long shim_now_ms(void) {
 }
 
 static void shim_usage(FILE *fp) {
-  fputs("usage: corral-shim [--grace MS] [--cwd DIR] [--cgroup PARENT] RUNDIR "
-        "-- COMMAND [ARG...]\n"
+  fputs("usage: corral-shim [--grace MS] [--cwd DIR] [--cgroup PARENT]\n"
+        "         [--profile NAME [--writable P]... [--readonly P]... "
+        "[--hidden P]...\n"
+        "          [--net none|gateway|host] [--memory B] [--pids N] "
+        "[--cpu PCT]\n"
+        "          [--tmp-size B]] RUNDIR -- COMMAND [ARG...]\n"
         "Runs COMMAND supervised for corral; not meant to be run by hand.\n",
         fp);
 }
 
+static const struct option shim_opts[] = {
+    {"grace", required_argument, 0, 'g'},
+    {"cwd", required_argument, 0, 'c'},
+    {"cgroup", required_argument, 0, 'C'},
+    {"profile", required_argument, 0, 'P'},
+    {"writable", required_argument, 0, 'W'},
+    {"readonly", required_argument, 0, 'R'},
+    {"hidden", required_argument, 0, 'H'},
+    {"net", required_argument, 0, 'N'},
+    {"memory", required_argument, 0, 'M'},
+    {"pids", required_argument, 0, 'p'},
+    {"cpu", required_argument, 0, 'U'},
+    {"tmp-size", required_argument, 0, 'T'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0}};
+
 static void shim_parse(int argc, char **argv) {
-  static const struct option opts[] = {{"grace", required_argument, 0, 'g'},
-                                       {"cwd", required_argument, 0, 'c'},
-                                       {"cgroup", required_argument, 0, 'C'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
   int c;
 
-  while ((c = getopt_long(argc, argv, "+g:c:C:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+g:c:C:h", shim_opts, NULL)) != -1) {
     if (c == 'g')
       shim.grace_ms = strtol(optarg, NULL, 10);
     else if (c == 'c')
@@ -103,11 +122,12 @@ static void shim_parse(int argc, char **argv) {
       shim.cgroup_parent = optarg;
     else if (c == 'h')
       shim_usage(stdout), exit(SHIM_EX_OK);
-    else
+    else if (c == '?')
       shim_usage(stderr), exit(SHIM_EX_USAGE);
+    else
+      shim_sbx_arg(&shim.sbx, c, optarg);
   }
-  if (argc - optind < 2 || strcmp(argv[optind + 1], "--") != 0 ||
-      argc - optind < 3)
+  if (argc - optind < 3 || strcmp(argv[optind + 1], "--") != 0)
     shim_usage(stderr), exit(SHIM_EX_USAGE);
   shim.rundir = argv[optind];
   shim.argv = &argv[optind + 2];
@@ -269,6 +289,27 @@ fail:
   _exit(127);
 }
 
+/* The agent as the command of a sandbox's init (profile given). */
+static void shim_spawn_sandboxed(int logfd) {
+  struct crl_err err = CRL_ERR_INIT;
+  pid_t pid;
+  int rc;
+
+  shim.started_ms = shim_now_ms();
+  rc = shim_sbx_spawn(&pid, &shim.sbx, shim.cwd, shim.cgroup, logfd, shim.argv,
+                      &err);
+  close(logfd);
+  if (rc == 0) {
+    shim.agent = pid;
+    return;
+  }
+  shim.end = SHIM_SPAWN_ERROR;
+  shim.spawn_errno = rc > -1000 ? -rc : 0;
+  snprintf(shim.detail, sizeof(shim.detail), "%s", err.msg);
+  shim.detail[strcspn(shim.detail, "\n")] = '\0';
+  shim.agent = 0;
+}
+
 static void shim_spawn(void) {
   int logfd, pfd[2], err;
   ssize_t n;
@@ -277,6 +318,10 @@ static void shim_spawn(void) {
                  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (logfd < 0)
     shim_die(SHIM_EX_SYS, "open output.log");
+  if (shim.sbx.profile != NULL) {
+    shim_spawn_sandboxed(logfd);
+    return;
+  }
   if (pipe2(pfd, O_CLOEXEC) < 0)
     shim_die(SHIM_EX_SYS, "pipe2");
   shim.started_ms = shim_now_ms();
@@ -460,12 +505,12 @@ static void shim_write_status(void) {
     shim_die(SHIM_EX_SYS, "open status.tmp");
   fprintf(fp,
           "end=%s\ncode=%d\nsignal=%d\nerrno=%d\nstopped=%d\nkilled=%d\n"
-          "started=%lld\nended=%lld\n",
+          "started=%lld\nended=%lld\ndetail=%s\n",
           shim.end == SHIM_EXITED     ? "exited"
           : shim.end == SHIM_SIGNALED ? "signaled"
                                       : "spawn_error",
           code, sig, shim.spawn_errno, shim.stopping, shim.killed,
-          shim.started_ms, shim.ended_ms);
+          shim.started_ms, shim.ended_ms, shim.detail);
   /* No fsync: the rename is atomic against a crash of any process, which
    * is what corral promises; the store makes the same trade (WAL, NORMAL). */
   if (fflush(fp) != 0 || fclose(fp) != 0)

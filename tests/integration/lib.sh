@@ -180,5 +180,11 @@ corral_pid() {
   return 1
 }
 
-# mission FILE <<EOF ... : writes a mission file.
-mission() { cat >"$1"; }
+# mission FILE <<EOF ... : writes a mission file. The supervision tests
+# check agents by the pids they write, which only mean something on the host
+# outside a pid namespace, so their missions run with the profile named in
+# $SANDBOX (default none); the sandbox tests cover confinement.
+mission() {
+  cat >"$1"
+  printf 'defaults: { sandbox: %s }\n' "${SANDBOX:-none}" >>"$1"
+}

@@ -9,6 +9,7 @@ RUN_LIMIT=90
 long_mission() {
   {
     echo "mission: $1"
+    echo "defaults: { sandbox: none }"
     echo "tickets:"
     for i in 1 2; do
       cat <<EOF2

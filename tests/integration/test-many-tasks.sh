@@ -26,6 +26,7 @@ echo "engine $engine ($(cat /proc/$engine/comm)) zombies $(count)"
 EOF2
 {
   echo "mission: many"
+  echo "defaults: { sandbox: none }"
   echo "tickets:"
   for i in $(seq -w 1 $N); do
     if ((10#$i > N - 10)); then est=1s; else est=1h; fi

@@ -7,6 +7,7 @@ RUN_LIMIT=30
 
 {
   echo "mission: resume"
+  echo "defaults: { sandbox: none }"
   echo "tickets:"
   for i in 1 2 3; do
     cat <<EOF2
