@@ -8,6 +8,7 @@
  * remains the way the tree is found. Resource limits are the sandbox's job.
  */
 #include "rt-int.h"
+#include "sbx.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -51,7 +52,8 @@ char *rt_cgroup_parent(void) {
   const char *mnt = cgroup_mount();
   char *self, *dir = NULL, *probe;
 
-  if (mnt == NULL || (self = cgroup_self()) == NULL)
+  if (sbx_simulate_missing("cgroup") || mnt == NULL ||
+      (self = cgroup_self()) == NULL)
     return NULL;
   xasprintf(&dir, "%s%s/corral", mnt, self);
   free(self);

@@ -307,6 +307,93 @@ static int plan_git(struct sbx_plan *pl, const char *git_common,
   return rc;
 }
 
+static char *plan_git_commondir(const char *gitdir);
+
+/* The workdir's .git entry, mounted on itself: a mount point cannot be
+ * renamed away (EBUSY), so the agent cannot swap in a .git of its own
+ * making. A linked worktree's .git file (a pointer to its git dir) is also
+ * made read-only. */
+static void plan_dotgit(struct sbx_plan *pl) {
+  struct stat st;
+  char *path;
+
+  xasprintf(&path, "%s/.git", pl->workdir);
+  if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    plan_bind(pl, SBX__OP_BIND_RW, path, path, 1);
+  else if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+    plan_bind(pl, SBX__OP_BIND_RO, path, path, 0);
+  free(path);
+}
+
+/* The git common dir of a workdir when none was given: its .git directory,
+ * or for a linked worktree the common dir its .git file leads to. */
+static char *plan_git_detect(const char *workdir) {
+  char *path, *line = NULL, *gitdir = NULL, *common = NULL;
+  size_t cap = 0;
+  FILE *fp;
+
+  xasprintf(&path, "%s/.git", workdir);
+  if (plan_is_dir(path))
+    return path;
+  if ((fp = fopen(path, "re")) != NULL && getline(&line, &cap, fp) > 8 &&
+      strncmp(line, "gitdir: ", 8) == 0) {
+    line[strcspn(line, "\n")] = '\0';
+    gitdir = line[8] == '/' ? xstrdup(line + 8) : NULL;
+    if (gitdir == NULL)
+      xasprintf(&gitdir, "%s/%s", workdir, line + 8);
+    common = plan_git_commondir(gitdir);
+  }
+  if (fp != NULL)
+    fclose(fp);
+  free(line);
+  free(gitdir);
+  free(path);
+  return common;
+}
+
+/* A linked worktree's git dir names its common dir in "commondir". */
+static char *plan_git_commondir(const char *gitdir) {
+  char *path, *line = NULL, *out = NULL;
+  size_t cap = 0;
+  FILE *fp;
+
+  xasprintf(&path, "%s/commondir", gitdir);
+  if ((fp = fopen(path, "re")) != NULL && getline(&line, &cap, fp) > 0) {
+    line[strcspn(line, "\n")] = '\0';
+    if (line[0] == '/')
+      out = xstrdup(line);
+    else
+      xasprintf(&out, "%s/%s", gitdir, line);
+  }
+  if (fp != NULL)
+    fclose(fp);
+  free(line);
+  free(path);
+  return out != NULL ? out : xstrdup(gitdir);
+}
+
+/* CORRAL_SANDBOX_SIMULATE_MISSING=userns,landlock,seccomp makes the plan
+ * refuse as a host without them would: it can only add refusals, and it is
+ * how the tests prove the fail-closed path. */
+static int plan_simulated(struct crl_err *err) {
+  static const struct {
+    const char *name, *what, *fix;
+  } feats[] = {
+      {"userns", "user namespaces are not available",
+       "sysctl -w kernel.unprivileged_userns_clone=1"},
+      {"landlock", "Landlock is not available",
+       "boot with lsm=landlock,... (CONFIG_SECURITY_LANDLOCK=y)"},
+      {"seccomp", "seccomp filters are not available",
+       "use a kernel built with CONFIG_SECCOMP_FILTER=y"},
+  };
+
+  for (size_t i = 0; i < CRL_ARRAY_SIZE(feats); i++)
+    if (sbx_simulate_missing(feats[i].name))
+      return crl_err_set(err, CRL_ESANDBOX, "%s (simulated); fix: %s",
+                         feats[i].what, feats[i].fix);
+  return 0;
+}
+
 static int plan_hidden(struct sbx_plan *pl, char *const *hidden,
                        struct crl_err *err) {
   struct sbx__op *op;
@@ -342,6 +429,7 @@ static void plan_sort(struct sbx_plan *pl) {
 static int plan_ops(struct sbx_plan *pl, const struct sbx_profile *p,
                     const struct sbx_opts *o, struct crl_err *err) {
   int64_t size = p->tmp_size > 0 ? p->tmp_size : PLAN_TMP_DEFAULT;
+  char *git;
   int rc;
 
   if ((rc = plan_paths(pl, p, p->readonly, SBX__OP_BIND_RO, err)) < 0 ||
@@ -353,7 +441,11 @@ static int plan_ops(struct sbx_plan *pl, const struct sbx_profile *p,
   if ((rc = plan_home(pl, o, size, err)) < 0)
     return rc;
   plan_bind(pl, SBX__OP_BIND_RW, pl->workdir, pl->workdir, 1);
-  if ((rc = plan_git(pl, o->git_common, err)) < 0)
+  plan_dotgit(pl);
+  git = o->git_common ? xstrdup(o->git_common) : plan_git_detect(pl->workdir);
+  rc = plan_git(pl, git, err);
+  free(git);
+  if (rc < 0)
     return rc;
   plan_sort(pl);
   return plan_hidden(pl, p->hidden, err);
@@ -437,7 +529,8 @@ int sbx_plan_new(struct sbx_plan **out, const struct sbx_profile *p,
   }
   /* Probe mount_setattr: absent, binds are made non-recursive. */
   pl->setattr = !(mount_setattr(-1, NULL, 0, NULL, 0) < 0 && errno == ENOSYS);
-  if ((rc = sbx__ns_check(err)) < 0 || (rc = plan_ops(pl, p, o, err)) < 0 ||
+  if ((rc = plan_simulated(err)) < 0 || (rc = sbx__ns_check(err)) < 0 ||
+      (rc = plan_ops(pl, p, o, err)) < 0 ||
       (rc = plan_harden(pl, p, o, err)) < 0)
     goto out;
 out:

@@ -219,6 +219,42 @@ static void probe_cgroup(struct sbx_host *out) {
   free(self);
 }
 
+int sbx_simulate_missing(const char *feature) {
+  const char *v = getenv("CORRAL_SANDBOX_SIMULATE_MISSING");
+  size_t n = strlen(feature);
+
+  for (const char *p = v; p != NULL && *p != '\0'; p += strcspn(p, ",")) {
+    p += *p == ',';
+    if (strncmp(p, feature, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+      return 1;
+  }
+  return 0;
+}
+
+/* Applies CORRAL_SANDBOX_SIMULATE_MISSING to what the probes found. */
+static void probe_simulate(struct sbx_host *out) {
+  if (sbx_simulate_missing("userns") && out->userns) {
+    out->userns = 0;
+    snprintf(out->userns_fix, sizeof(out->userns_fix),
+             "user namespaces are disabled (simulated); fix: sysctl -w "
+             "kernel.unprivileged_userns_clone=1");
+  }
+  if (sbx_simulate_missing("landlock") && out->landlock_abi > 0) {
+    out->landlock_abi = 0;
+    sbx__landlock_fix(out->landlock_fix, sizeof(out->landlock_fix));
+  }
+  if (sbx_simulate_missing("seccomp"))
+    out->seccomp = 0;
+  if (sbx_simulate_missing("cgroup")) {
+    out->cgroup2 = 0;
+    out->cgroup_writable = 0;
+    out->controllers[0] = '\0';
+    snprintf(out->cgroup_fix, sizeof(out->cgroup_fix),
+             "no cgroup v2 hierarchy (simulated); fix: mount cgroup2 and "
+             "run corral under systemd-run --user --scope -p Delegate=yes");
+  }
+}
+
 int sbx_host_probe(struct sbx_host *out) {
   int rc;
 
@@ -231,5 +267,6 @@ int sbx_host_probe(struct sbx_host *out) {
   out->seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 &&
                  probe_in_child(probe_seccomp_child) == 0;
   probe_cgroup(out);
+  probe_simulate(out);
   return 0;
 }

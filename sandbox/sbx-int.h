@@ -28,9 +28,9 @@ void sbx__bpf_free(struct sbx__bpf *bpf);
 
 /* landlock.c: the rules, resolved in the parent, applied in the child. */
 struct sbx__landlock {
-  int abi;         /* the ABI version in use; 0: landlock unavailable */
-  char **rw_paths; /* paths (inside the new root) with write access */
-  char **ro_paths; /* paths with read/execute access */
+  int abi;          /* the ABI version in use; 0: landlock unavailable */
+  char **rw_paths;  /* paths (inside the new root) with write access */
+  char **ro_paths;  /* paths with read/execute access */
   char **dev_paths; /* device trees: read, write and ioctl on existing nodes,
                        no creation or removal */
 };

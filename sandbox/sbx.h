@@ -103,4 +103,9 @@ struct sbx_host {
 
 int sbx_host_probe(struct sbx_host *out);
 
+/* 1 when CORRAL_SANDBOX_SIMULATE_MISSING (a comma list of userns, landlock,
+ * seccomp, cgroup) names `feature`: the tests' way to play a host without
+ * it. It can only make corral refuse more, never less. */
+int sbx_simulate_missing(const char *feature);
+
 #endif

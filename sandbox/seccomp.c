@@ -17,6 +17,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -147,6 +148,9 @@ static const struct seccomp_rule seccomp_rules[] = {
     DENY_BIT(setns, 1, CLONE_NEWUSER),
     DENY_INT(setns, 1, 0),
     {"clone3", 0, ENOSYS, 0, 0, 0, 0, 0},
+    /* vsock reaches the hypervisor (CID 2) from any network namespace on
+     * kernels without vsock namespacing: no socket of that family. */
+    DENY_INT(socket, 0, AF_VSOCK),
     /* Typing into the controlling terminal, which belongs to the user. */
     DENY_INT(ioctl, 1, TIOCSTI),
     DENY_INT(ioctl, 1, TIOCLINUX),
