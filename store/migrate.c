@@ -99,8 +99,38 @@ static const char migration_1[] =
     "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
     " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;";
 
+/*
+ * 2: commits on ticket branches, linked to the run that produced them, with
+ * their diff stats, and the per-file stats beside them.
+ */
+static const char migration_2[] =
+    "CREATE TABLE commits ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " mission_id TEXT NOT NULL,"
+    " ticket_id TEXT,"
+    " task_id TEXT,"
+    " run_id INTEGER NOT NULL DEFAULT 0,"
+    " agent TEXT,"
+    " branch TEXT,"
+    " sha TEXT NOT NULL,"
+    " parent TEXT,"
+    " files INTEGER NOT NULL DEFAULT 0,"
+    " insertions INTEGER NOT NULL DEFAULT 0,"
+    " deletions INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL DEFAULT 0,"
+    " FOREIGN KEY (mission_id, task_id)"
+    "  REFERENCES tasks (mission_id, id) ON DELETE CASCADE);"
+    "CREATE INDEX commits_ticket ON commits (mission_id, ticket_id, id);"
+    "CREATE TABLE commit_files ("
+    " commit_id INTEGER NOT NULL REFERENCES commits (id) ON DELETE CASCADE,"
+    " path TEXT NOT NULL,"
+    " insertions INTEGER NOT NULL DEFAULT 0,"
+    " deletions INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (commit_id, path)) WITHOUT ROWID;";
+
 static const char *const migrations[] = {
     migration_1,
+    migration_2,
 };
 
 int store__migration_count(void) {

@@ -67,6 +67,17 @@ static const char *const stmt_sql[STORE_STMT__COUNT] = {
         "pid = ?4 WHERE id = ?1",
     [STORE_STMT_RUN_SET_OFFSET] =
         "UPDATE runs SET log_offset = ?2 WHERE id = ?1",
+    [STORE_STMT_COMMIT_ADD] =
+        "INSERT INTO commits (mission_id, ticket_id, task_id, run_id, agent, "
+        "branch, sha, parent, files, insertions, deletions, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [STORE_STMT_COMMIT_FILE_ADD] =
+        "INSERT OR REPLACE INTO commit_files (commit_id, path, insertions, "
+        "deletions) VALUES (?1, ?2, ?3, ?4)",
+    [STORE_STMT_COMMIT_LIST] =
+        "SELECT id, mission_id, ticket_id, task_id, run_id, agent, branch, "
+        "sha, parent, files, insertions, deletions, created_at FROM commits "
+        "WHERE mission_id = ?1 ORDER BY id",
     [STORE_STMT_RUN_END] =
         "UPDATE runs SET state = 'ended', exit_code = ?2, signal = ?3, "
         "reason = ?4, err_no = ?5, ended_at = ?6 WHERE id = ?1",

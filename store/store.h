@@ -144,6 +144,41 @@ int store_run_list(struct store *st, const char *mission, const char *task,
 int store_run_get(struct store *st, int64_t run, struct store_run *out,
                   struct crl_err *err);
 
+/* Commits on ticket branches (commit.c). */
+struct store_commit_file {
+  const char *path;
+  int64_t insertions;
+  int64_t deletions;
+};
+
+struct store_commit {
+  int64_t id; /* assigned by store_commit_add */
+  const char *mission;
+  const char *ticket;
+  const char *task;
+  int64_t run;
+  const char *agent;
+  const char *branch;
+  const char *sha;
+  const char *parent; /* NULL for a root commit */
+  int64_t files;
+  int64_t insertions;
+  int64_t deletions;
+  int64_t created_at;
+  const struct store_commit_file *per_file; /* ignored by the list walk */
+  size_t nper_file;
+};
+
+/* Records a commit and its per-file stats; sets c->id. CRL_ETASK_NOT_FOUND
+ * when the task is unknown. */
+int store_commit_add(struct store *st, struct store_commit *c,
+                     struct crl_err *err);
+
+typedef int (*store_commit_cb)(const struct store_commit *c, void *payload);
+/* A mission's commits, oldest first. */
+int store_commit_list(struct store *st, const char *mission, store_commit_cb cb,
+                      void *payload);
+
 /* Events: append-only, with a global sequence. */
 struct store_event {
   int64_t seq; /* assigned by store_event_append */
