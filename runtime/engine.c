@@ -176,6 +176,8 @@ void rt_engine_run_ended(struct rt_engine *e, struct rt_run *r,
   const char *id = engine_task_id(e, r->task);
   int64_t now = rt_engine_now(e);
 
+  if (r->spawned)
+    rt_ticket_commit(r);
   store_run_end(e->st, r->id, r->exit_code, r->signal, reason, r->err_no, now,
                 NULL);
   engine_event_json(e, id, r->id, "run.end",
@@ -215,6 +217,7 @@ void rt_engine_run_closed(struct rt_engine *e, struct rt_run *r) {
   if (r->logfd >= 0)
     close(r->logfd);
   adapter_stream_close(&r->stream);
+  free(r->workdir);
   free(r->dir);
   free(r);
   e->live--;
@@ -407,7 +410,8 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
       (rc = engine_lock(e, err)) < 0)
     return rc;
   e->reasons = xcalloc(m->ntasks, sizeof(*e->reasons));
-  if ((rc = rt_store_open(&e->st, o->state_dir, err)) < 0)
+  if ((rc = rt_tickets_open(e, err)) < 0 ||
+      (rc = rt_store_open(&e->st, o->state_dir, err)) < 0)
     return rc;
   if ((rc = engine_handles_init(e)) < 0)
     return crl_err_set(err, rc, "unable to set up the loop: %s",
@@ -446,6 +450,7 @@ void rt_engine_close(struct rt_engine *e) {
   free(e->reasons);
   free(e->runs);
   free(e->cgroup);
+  rt_tickets_close(e);
   rt_view_free(e->view);
   sched_actions_close(&e->acts);
   sched_free(e->sched);

@@ -115,6 +115,8 @@ static void resume_attach(struct rt_engine *e, const struct resume_run *x,
   int held = x->dir[0] ? rt_lock_held(x->dir, &pid) : 0;
 
   r->started_at = x->started_at;
+  if (e->repo != NULL)
+    r->workdir = rt_ticket_dir(r);
   e->runs[idx] = r;
   e->live++;
   if (held == 1 && pid > 0 && rt_run_attach(r, pid, x->offset) == 0) {

@@ -126,7 +126,10 @@ struct rt_run {
   int64_t read_off;
   int64_t started_at;
   enum sched_stop_reason stop;
-  int exit_code; /* -1 when the agent did not exit normally */
+  char *workdir;          /* the ticket's worktree, or NULL: mission's */
+  char head_at_start[41]; /* ticket branch head when the run started */
+  int spawned;            /* a shim was started for this run */
+  int exit_code;          /* -1 when the agent did not exit normally */
   int signal;
   int err_no;
   int handles; /* open uv handles still to close */
@@ -163,7 +166,8 @@ struct rt_engine {
   struct rt_run **spawn_tail;
   struct sched_actions acts;
   struct rt_view *view;
-  char *cgroup; /* parent of the runs' cgroup leaves, or NULL */
+  char *cgroup;         /* parent of the runs' cgroup leaves, or NULL */
+  struct rt_repo *repo; /* the mission's repository, or NULL */
   uv_prepare_t turn;
   uv_timer_t wake;
   uv_signal_t sigint;
@@ -203,6 +207,14 @@ int rt_resume(struct rt_engine *e, struct crl_err *err);
 /* Persists the mission's definition (upserts keep states). */
 int rt_persist(struct rt_engine *e, struct crl_err *err);
 void rt_engine_dispatch(struct rt_engine *e);
+
+/* Ticket worktrees and commits (ticket.c), when the mission has a repo. */
+struct rt_repo;
+int rt_tickets_open(struct rt_engine *e, struct crl_err *err);
+void rt_tickets_close(struct rt_engine *e);
+char *rt_ticket_dir(const struct rt_run *r);
+int rt_ticket_prepare(struct rt_run *r, struct crl_err *err);
+void rt_ticket_commit(struct rt_run *r);
 
 /* Builds the plan to find whole-mission errors (cycles) as diagnostics. */
 int rt_mission_check(const struct msn_mission *m, struct msn_diags *d);

@@ -170,7 +170,7 @@ static void run_argv_build(struct run_argv *a, const struct rt_run *r,
   run_argv_add(a, r->eng->opts.shim_path);
   run_argv_num(a, "--grace", r->eng->m->tasks[r->task].grace_ms);
   run_argv_add(a, "--cwd");
-  run_argv_add(a, r->eng->m->workdir);
+  run_argv_add(a, r->workdir ? r->workdir : r->eng->m->workdir);
   if (r->eng->cgroup != NULL) {
     run_argv_add(a, "--cgroup");
     run_argv_add(a, r->eng->cgroup);
@@ -242,7 +242,7 @@ static void run_adapter_info(struct adapter_run *a, struct rt_run *r,
   a->run_id = idbuf;
   a->prompt = t->prompt;
   a->model = m->agents[t->agent].model;
-  a->workdir = m->workdir;
+  a->workdir = r->workdir ? r->workdir : m->workdir;
   a->command = t->command;
   a->attempt = r->attempt;
 }
@@ -283,9 +283,16 @@ void rt_run_spawn(struct rt_run *r) {
     crl_err_set(&err, rc, "spawn error: output.log: %s", crl_strerror(rc));
     goto fail;
   }
+  if ((rc = rt_ticket_prepare(r, &err)) < 0) {
+    memmove(err.msg + 10, err.msg, sizeof(err.msg) - 11);
+    memcpy(err.msg, "worktree: ", 10);
+    err.msg[sizeof(err.msg) - 1] = '\0';
+    goto fail;
+  }
   if ((rc = run_start_shim(r, &pid, &err)) < 0)
     goto fail;
   r->owned = 1;
+  r->spawned = 1;
   if ((rc = run_watch(r, pid)) < 0) {
     crl_err_set(&err, rc, "unable to watch shim %ld: %s", (long)pid,
                 crl_strerror(rc));
@@ -305,6 +312,7 @@ int rt_run_attach(struct rt_run *r, pid_t shim_pid, int64_t offset) {
 
   if ((rc = run_open_log(r, offset)) < 0)
     return rc;
+  r->spawned = 1;
   return run_watch(r, shim_pid);
 }
 
