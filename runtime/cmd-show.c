@@ -37,23 +37,57 @@ static int show_json_row(const struct store_task *t, void *payload) {
   return 0;
 }
 
+static int show_commit_row(const struct store_commit *c, void *payload) {
+  int *n = payload;
+
+  if ((*n)++ == 0)
+    printf("\n%-10s %-20s %-12s %6s %6s %6s  %s\n", "TICKET", "TASK", "COMMIT",
+           "FILES", "+", "-", "BRANCH");
+  printf("%-10s %-20s %-12.12s %6lld %6lld %6lld  %s\n",
+         c->ticket ? c->ticket : "", c->task ? c->task : "", c->sha,
+         (long long)c->files, (long long)c->insertions, (long long)c->deletions,
+         c->branch ? c->branch : "");
+  return 0;
+}
+
+static int show_commit_json(const struct store_commit *c, void *payload) {
+  json_array_append_new(
+      payload,
+      json_pack("{s:s?, s:s?, s:I, s:s?, s:s, s:s?, s:I, s:I, s:I}", "ticket",
+                c->ticket, "task", c->task, "run", (json_int_t)c->run, "branch",
+                c->branch, "sha", c->sha, "parent", c->parent, "files",
+                (json_int_t)c->files, "insertions", (json_int_t)c->insertions,
+                "deletions", (json_int_t)c->deletions));
+  return 0;
+}
+
+static int show_table(struct store *st, const struct store_mission *m) {
+  int rc, n = 0;
+
+  printf("mission %s: %s (%s)\n", m->id, m->state, m->file ? m->file : "");
+  printf("%-20s %-10s %-15s %8s %8s  %s\n", "TASK", "TICKET", "STATE",
+         "ATTEMPTS", "TIME", "REASON");
+  if ((rc = store_task_list(st, m->id, show_table_row, NULL)) < 0)
+    return rc;
+  return store_commit_list(st, m->id, show_commit_row, &n);
+}
+
 static int show_mission(struct store *st, const char *id, int json) {
   struct store_mission m;
-  json_t *tasks, *doc;
+  json_t *tasks, *commits, *doc;
   int rc;
 
   if ((rc = store_mission_get(st, id, &m, NULL)) < 0)
     return rc;
-  if (!json) {
-    printf("mission %s: %s (%s)\n", m.id, m.state, m.file ? m.file : "");
-    printf("%-20s %-10s %-15s %8s %8s  %s\n", "TASK", "TICKET", "STATE",
-           "ATTEMPTS", "TIME", "REASON");
-    return store_task_list(st, id, show_table_row, NULL);
-  }
+  if (!json)
+    return show_table(st, &m);
   tasks = json_array();
+  commits = json_array();
   rc = store_task_list(st, id, show_json_row, tasks);
-  doc = json_pack("{s:s, s:s, s:o}", "mission", id, "state", m.state, "tasks",
-                  tasks);
+  if (rc == 0)
+    rc = store_commit_list(st, id, show_commit_json, commits);
+  doc = json_pack("{s:s, s:s, s:o, s:o}", "mission", id, "state", m.state,
+                  "tasks", tasks, "commits", commits);
   json_dumpf(doc, stdout, JSON_INDENT(2));
   json_decref(doc);
   putchar('\n');

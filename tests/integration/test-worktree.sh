@@ -63,6 +63,12 @@ attic=$(git_ for-each-ref --format='%(refname)' refs/corral/attic/T1)
 assert_eq "$(git_ log -1 --format=%s "$attic")" "rewritten" "rewrite kept in the attic"
 ok "force-push undone, rewrite in $attic"
 
+shown=$(corral_cmd show --json wt | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["commits"]
+print(len(c), c[0]["sha"], c[0]["task"], c[0]["branch"])')
+assert_eq "$shown" "1 $head write corral/wt/T1" "corral show lists the stored commit"
+
 note "missing repository and missing base"
 sed 's/^repo: repo$/repo: nothere/' "$TMP/m.yaml" >"$TMP/norepo.yaml"
 corral_run "$TMP/norepo.yaml" >/dev/null 2>"$TMP/err1"
