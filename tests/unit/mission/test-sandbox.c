@@ -11,57 +11,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mission-int.h"
+#include "mission-fixture.h"
 
-static struct msn_diags diags;
-static struct msn_mission *mission;
 static char dir[PATH_MAX];
 
-static void setup(void) {
-  msn_diags_init(&diags);
-  mission = NULL;
+static void sandbox_setup(void) {
+  setup();
   cr_assert_not_null(realpath(DATA_DIR, dir));
 }
 
-static void teardown(void) {
-  msn_mission_free(mission);
-  msn_diags_close(&diags);
-}
-
-TestSuite(msn_sandbox, .init = setup, .fini = teardown);
-
-/* Prints every diagnostic; the caller frees. */
-static char *printed(void) {
-  char *s = NULL;
-  size_t n = 0;
-  FILE *fp = open_memstream(&s, &n);
-
-  msn_diags_print(&diags, fp);
-  fclose(fp);
-  return s;
-}
-
-static struct msn_mission *load(const char *text) {
-  int rc = msn_load_buffer(&mission, "t.yaml", DATA_DIR, text, strlen(text), 0,
-                           &diags);
-  char *out = printed();
-
-  cr_assert_eq(rc, 0, "load failed:\n%s", out);
-  free(out);
-  return mission;
-}
-
-/* Loads text expecting failure and compares the printed diagnostics. */
-static void fails(const char *text, const char *want) {
-  int rc = msn_load_buffer(&mission, "t.yaml", DATA_DIR, text, strlen(text), 0,
-                           &diags);
-  char *out = printed();
-
-  cr_assert_eq(rc, CRL_EVALIDATION_FAILED);
-  cr_assert_null(mission);
-  cr_expect_str_eq(out, want);
-  free(out);
-}
+TestSuite(msn_sandbox, .init = sandbox_setup, .fini = teardown);
 
 /* Asserts v holds exactly the NULL-terminated strings of want. */
 static void paths_eq(char **v, const char *const *want) {

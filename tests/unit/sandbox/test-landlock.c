@@ -17,11 +17,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child-expect.h"
 #include "sbx-int.h"
 
 static char base[] = "/var/tmp/corral-landlock-XXXXXX";
 static char *rw, *ro;
-static int failfd = -1;
 
 static char *path_of(const char *dir, const char *name) {
   char *p;
@@ -59,32 +59,6 @@ static void teardown(void) {
 }
 
 TestSuite(sbx_landlock, .init = setup, .fini = teardown, .timeout = 30);
-
-static void child_fail(const char *fmt, ...) {
-  va_list ap;
-
-  va_start(ap, fmt);
-  vdprintf(failfd, fmt, ap);
-  va_end(ap);
-  _exit(1);
-}
-
-#define EXPECT_ERRNO(call, e)                                           \
-  do {                                                                  \
-    long r_;                                                            \
-    errno = 0;                                                          \
-    r_ = (long)(call);                                                  \
-    if (r_ != -1 || errno != (e))                                       \
-      child_fail("%s: returned %ld errno %s, want errno %s", #call, r_, \
-                 strerror(errno), strerror(e));                         \
-  } while (0)
-
-#define EXPECT_OK(call)                                         \
-  do {                                                          \
-    errno = 0;                                                  \
-    if ((long)(call) < 0)                                       \
-      child_fail("%s: failed with %s", #call, strerror(errno)); \
-  } while (0)
 
 static void prepare(struct sbx__landlock *ll, char **writable) {
   struct sbx_profile p = {.writable = writable};

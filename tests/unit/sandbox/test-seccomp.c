@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child-expect.h"
 #include "sbx-int.h"
 
 #ifndef __X32_SYSCALL_BIT
@@ -31,7 +32,6 @@
 #endif
 
 static struct sbx__bpf bpf;
-static int failfd = -1;
 
 static void setup(void) {
   struct sbx_profile p = {0};
@@ -46,33 +46,6 @@ static void teardown(void) {
 }
 
 TestSuite(sbx_seccomp, .init = setup, .fini = teardown, .timeout = 30);
-
-/* In the child: reports the first failed expectation and exits 1. */
-static void child_fail(const char *fmt, ...) {
-  va_list ap;
-
-  va_start(ap, fmt);
-  vdprintf(failfd, fmt, ap);
-  va_end(ap);
-  _exit(1);
-}
-
-#define EXPECT_ERRNO(call, e)                                           \
-  do {                                                                  \
-    long r_;                                                            \
-    errno = 0;                                                          \
-    r_ = (long)(call);                                                  \
-    if (r_ != -1 || errno != (e))                                       \
-      child_fail("%s: returned %ld errno %s, want errno %s", #call, r_, \
-                 strerror(errno), strerror(e));                         \
-  } while (0)
-
-#define EXPECT_OK(call)                                         \
-  do {                                                          \
-    errno = 0;                                                  \
-    if ((long)(call) < 0)                                       \
-      child_fail("%s: failed with %s", #call, strerror(errno)); \
-  } while (0)
 
 /* Runs fn under the filter in a forked child; returns its wait status and
  * leaves any failure message in msg. */
