@@ -174,6 +174,10 @@ struct msn__kind {
  * a mapping (after a diagnostic naming `what`). */
 int msn__schema_map(struct msn__ctx *c, const struct msn__kind *k,
                     const struct msn__node *n, const char *what, void *obj);
+/* `policies:` (policy.c). */
+void msn__schema_policies(struct msn__ctx *c, const struct msn__field *f,
+                          const struct msn__node *n, void *dst);
+void msn__policies_clear(struct msn_mission *m);
 /* Walks the document root. */
 void msn__schema_mission(struct msn__ctx *c, const struct msn__node *root);
 

@@ -93,6 +93,7 @@ void msn__mission_clear(struct msn_mission *m) {
   for (size_t i = 0; i < m->nsandboxes; i++)
     msn__sandbox_clear(&m->sandboxes[i]);
   free(m->sandboxes);
+  msn__policies_clear(m);
   free(m->agents);
   free(m->tickets);
   free(m->tasks);

@@ -109,6 +109,24 @@ struct msn_sandbox {
   int line, col;    /* where the profile's name is written */
 };
 
+/* A rule of `policies:` (mission/policy.c). */
+enum msn_policy_kind {
+  MSN_POLICY_FORCE_PUSH, /* deny: force-push */
+  MSN_POLICY_PROTECT,    /* protect: [globs] */
+  MSN_POLICY_MAX_DIFF    /* max_diff_lines: N */
+};
+
+/* Where a task that violates a policy goes. */
+enum msn_policy_action { MSN_ACTION_FAILED, MSN_ACTION_REVIEW };
+
+struct msn_policy {
+  int kind;               /* enum msn_policy_kind */
+  char **protect;         /* NULL-terminated globs, for MSN_POLICY_PROTECT */
+  int64_t max_diff_lines; /* for MSN_POLICY_MAX_DIFF */
+  int action;             /* enum msn_policy_action */
+  int line, col;
+};
+
 struct msn_budget {
   double usd;      /* 0: none */
   int64_t tokens;  /* 0: none */
@@ -131,7 +149,14 @@ struct msn_mission {
   size_t ntasks;
   struct msn_sandbox *sandboxes; /* user-defined profiles, in file order */
   size_t nsandboxes;
+  struct msn_policy *policies; /* in file order */
+  size_t npolicies;
 };
+
+/* "deny force-push", "protect" or "max_diff_lines". */
+const char *msn_policy_name(const struct msn_policy *p);
+/* The mission's first policy of a kind, or NULL. */
+const struct msn_policy *msn_policy_find(const struct msn_mission *m, int kind);
 
 /*
  * Loads and validates `path`. The format follows the extension (.json is

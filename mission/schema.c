@@ -40,8 +40,6 @@ static void schema_retries(struct msn__ctx *c, const struct msn__field *f,
                            const struct msn__node *n, void *dst);
 static void schema_intensity(struct msn__ctx *c, const struct msn__field *f,
                              const struct msn__node *n, void *dst);
-static void schema_policies(struct msn__ctx *c, const struct msn__field *f,
-                            const struct msn__node *n, void *dst);
 static void schema_sandboxes(struct msn__ctx *c, const struct msn__field *f,
                              const struct msn__node *n, void *dst);
 
@@ -54,8 +52,8 @@ static const struct msn__field top_fields[] = {
     FIELD("defaults", schema_defaults, struct msn__ctx, defaults),
     FIELD("agents", schema_agents, struct msn__ctx, m.agents),
     FIELD_REQ("tickets", schema_tickets, struct msn__ctx, m.tickets),
-    /* Checked loosely and not kept yet; the offset is unused. */
-    FIELD("policies", schema_policies, struct msn__ctx, m),
+    /* Policies land in the mission; the offset is unused. */
+    FIELD("policies", msn__schema_policies, struct msn__ctx, m),
     FIELD("sandboxes", schema_sandboxes, struct msn__ctx, sbx),
 };
 
@@ -326,21 +324,6 @@ static void schema_tasks(struct msn__ctx *c, const struct msn__field *f,
   }
   for (size_t i = 0; i < n->n; i++)
     schema_task(c, n->v[i]);
-}
-
-/* Policies are kept for a later issue; for now each must be a mapping. */
-static void schema_policies(struct msn__ctx *c, const struct msn__field *f,
-                            const struct msn__node *n, void *dst) {
-  char got[64];
-
-  if (n->type != MSN__SEQ) {
-    msn__type_error(c, n, "a sequence", f->key);
-    return;
-  }
-  for (size_t i = 0; i < n->n; i++)
-    if (n->v[i]->type != MSN__MAP)
-      msn__err(c, n->v[i], "expected a mapping for a policy, got %s",
-               msn__got(got, sizeof(got), n->v[i]));
 }
 
 static struct msn__sbxdef *schema_sandbox_push(struct msn__ctx *c,

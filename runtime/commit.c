@@ -241,3 +241,14 @@ int rt_diff_paths(char ***out, size_t *n, struct rt_repo *r,
   git_diff_free(diff);
   return 0;
 }
+
+int rt_diff_stat(struct rt_commit_stat *out, struct rt_repo *r,
+                 const char *from_sha, const char *to_sha,
+                 struct crl_err *err) {
+  git_oid from, to;
+
+  memset(out, 0, sizeof(*out));
+  if (git_oid_fromstr(&from, from_sha) < 0 || git_oid_fromstr(&to, to_sha) < 0)
+    return crl_err_set(err, CRL_EBAD_REQUEST, "bad commit id");
+  return stat_fill(out, rt_repo_git(r), &from, &to, err);
+}

@@ -92,6 +92,8 @@ static void engine_on_state(struct rt_engine *e, const struct sched_action *a) {
                               sched_task_attempts(e->sched, a->task), "reason",
                               quiet ? NULL : reason));
   rt_view_state(e->view, a->task, a->from, a->to, quiet ? NULL : reason);
+  if (a->to == SCHED_COMPLETED)
+    e->merge_check = 1;
 }
 
 static void engine_queue_spawn(struct rt_engine *e, struct rt_run *r) {
@@ -171,13 +173,25 @@ void rt_engine_dispatch(struct rt_engine *e) {
   sched_actions_reset(&e->acts);
 }
 
+/* The policies may fail a successful run or hold it for a review. */
+static enum sched_outcome engine_verdict(struct rt_run *r,
+                                         enum sched_outcome outcome,
+                                         const char **reason) {
+  enum rt_verdict v = rt_ticket_commit(r);
+
+  if (outcome != SCHED_OUTCOME_SUCCESS || v == RT_VERDICT_OK)
+    return outcome;
+  *reason = r->verdict_reason;
+  return v == RT_VERDICT_FAIL ? SCHED_OUTCOME_FAILURE : SCHED_OUTCOME_REVIEW;
+}
+
 void rt_engine_run_ended(struct rt_engine *e, struct rt_run *r,
                          enum sched_outcome outcome, const char *reason) {
   const char *id = engine_task_id(e, r->task);
   int64_t now = rt_engine_now(e);
 
   if (r->spawned)
-    rt_ticket_commit(r);
+    outcome = engine_verdict(r, outcome, &reason);
   store_run_end(e->st, r->id, r->exit_code, r->signal, reason, r->err_no, now,
                 NULL);
   engine_event_json(e, id, r->id, "run.end",
@@ -243,7 +257,7 @@ static int engine_exit_code(struct rt_engine *e) {
   if (e->cancels > 0 && c.by_state[SCHED_CANCELLED] > 0)
     return RT_EXIT_CANCELLED;
   if (c.by_state[SCHED_COMPLETED] == sched_task_count(e->sched))
-    return RT_EXIT_OK;
+    return e->merge_failed ? RT_EXIT_FAILED : RT_EXIT_OK;
   return e->limit_hit ? RT_EXIT_LIMIT : RT_EXIT_FAILED;
 }
 
@@ -302,6 +316,12 @@ static void engine_on_turn(uv_prepare_t *h) {
     if (e->spawn_head == NULL && !e->need_step)
       break;
     engine_spawn_queued(e);
+  }
+  if (e->merge_check && !e->fatal) {
+    e->merge_check = 0;
+    rt_tickets_merge(e);
+    if (engine_commit(e) == 0)
+      rt_view_flush(e->view);
   }
   if ((e->fatal || sched_idle(e->sched)) && e->live == 0 && !e->finished)
     engine_finish(e);
@@ -418,9 +438,12 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
                        uv_strerror(rc));
   e->view = rt_view_new(loop, o->view, e);
   e->cgroup = rt_cgroup_parent();
-  if ((rc = rt_persist(e, err)) < 0 || (rc = rt_resume(e, err)) < 0)
+  e->ticket_done = xcalloc(m->ntickets + 1, 1);
+  if ((rc = rt_persist(e, err)) < 0 || (rc = rt_tickets_record(e, err)) < 0 ||
+      (rc = rt_resume(e, err)) < 0)
     return rc;
   e->need_step = 1;
+  e->merge_check = 1; /* tickets approved or completed while we were away */
   return store_commit(e->st, err);
 }
 
@@ -450,6 +473,7 @@ void rt_engine_close(struct rt_engine *e) {
   free(e->reasons);
   free(e->runs);
   free(e->cgroup);
+  free(e->ticket_done);
   rt_tickets_close(e);
   rt_view_free(e->view);
   sched_actions_close(&e->acts);

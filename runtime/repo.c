@@ -194,6 +194,52 @@ static int branch_restore(struct rt_repo *r, const char *refname,
   return rc;
 }
 
+int rt_branch_rewind(struct rt_repo *r, const char *branch, const char *to,
+                     char **attic_ref, struct crl_err *err) {
+  char *refname = rt__refname(branch);
+  git_oid head, last;
+  int rc;
+
+  *attic_ref = NULL;
+  if (git_oid_fromstr(&last, to) < 0) {
+    rc = crl_err_set(err, CRL_EBAD_REQUEST, "bad commit id '%s'", to);
+    goto out;
+  }
+  if (git_reference_name_to_id(&head, r->git, refname) < 0) {
+    rc = crl_err_set(err, CRL_ENOT_FOUND, "branch '%s' does not exist", branch);
+    goto out;
+  }
+  if (git_oid_equal(&head, &last)) {
+    rc = 0;
+    goto out;
+  }
+  if ((rc = attic_save(attic_ref, r->git, refname, &head, err)) < 0 ||
+      (rc = branch_restore(r, refname, &last, err)) < 0)
+    goto out;
+  rc = 1;
+out:
+  if (rc < 0) {
+    free(*attic_ref);
+    *attic_ref = NULL;
+  }
+  free(refname);
+  return rc;
+}
+
+int rt_attic_save(char **attic_ref, struct rt_repo *r, const char *ticket,
+                  const char *sha, struct crl_err *err) {
+  git_oid oid;
+  char *fake;
+  int rc;
+
+  if (git_oid_fromstr(&oid, sha) < 0)
+    return crl_err_set(err, CRL_EBAD_REQUEST, "bad commit id '%s'", sha);
+  xasprintf(&fake, "refs/heads/%s", ticket);
+  rc = attic_save(attic_ref, r->git, fake, &oid, err);
+  free(fake);
+  return rc;
+}
+
 int rt_branch_check(struct rt_repo *r, const char *branch,
                     const char *last_head, char **attic_ref,
                     struct crl_err *err) {
@@ -213,23 +259,13 @@ int rt_branch_check(struct rt_repo *r, const char *branch,
   rc = git_oid_equal(&head, &last)
            ? 1
            : git_graph_descendant_of(r->git, &head, &last);
-  if (rc < 0) {
+  if (rc < 0)
     rc = rt__git_fail(err, CRL_EINTERNAL, "force-push check");
-    goto out;
-  }
-  if (rc == 1) {
+  else if (rc == 1)
     rc = 0;
-    goto out;
-  }
-  if ((rc = attic_save(attic_ref, r->git, refname, &head, err)) < 0 ||
-      (rc = branch_restore(r, refname, &last, err)) < 0)
-    goto out;
-  rc = 1;
+  else
+    rc = rt_branch_rewind(r, branch, last_head, attic_ref, err);
 out:
-  if (rc < 0) {
-    free(*attic_ref);
-    *attic_ref = NULL;
-  }
   free(refname);
   return rc;
 }

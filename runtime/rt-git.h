@@ -91,6 +91,23 @@ int rt_branch_check(struct rt_repo *r, const char *branch,
                     const char *last_head, char **attic_ref,
                     struct crl_err *err);
 
+/*
+ * Moves branch back to `to` (a commit id), keeping its current head under
+ * refs/corral/attic/<ticket>/<unix time>; the checkout holding the branch is
+ * reset hard. Returns 1 and sets *attic_ref (heap) when the branch moved, 0
+ * when it already was at `to`.
+ */
+int rt_branch_rewind(struct rt_repo *r, const char *branch, const char *to,
+                     char **attic_ref, struct crl_err *err);
+/* Keeps commit sha under refs/corral/attic/<ticket>/<unix time>[-n]. */
+int rt_attic_save(char **attic_ref, struct rt_repo *r, const char *ticket,
+                  const char *sha, struct crl_err *err);
+
+/* The diff stats of from..to (trees compared, like `git diff --numstat
+ * --no-renames from to`), into out (sha, parent and changed left unset). */
+int rt_diff_stat(struct rt_commit_stat *out, struct rt_repo *r,
+                 const char *from_sha, const char *to_sha, struct crl_err *err);
+
 /* Paths changed between two commits (both sides of a change; no rename
  * detection). *out is a heap array of heap strings; free with
  * rt_paths_free. */
@@ -125,6 +142,32 @@ void rt_merge_result_close(struct rt_merge_result *m);
  */
 int rt_merge_ticket(struct rt_merge_result *out, struct rt_repo *r,
                     const char *branch, const char *base, struct crl_err *err);
+
+/* What `corral gc` finds of a ticket (gc.c). */
+struct rt_gc_ticket {
+  int has_branch;
+  int has_worktree;
+  int dirty;       /* uncommitted changes in the worktree */
+  size_t unmerged; /* commits of the branch that base lacks */
+};
+
+/* Inspects branch (full ref) against base (full ref, or NULL: unknown, so
+ * counted as unmerged) and the worktree at dir. */
+int rt_gc_inspect(struct rt_gc_ticket *out, struct rt_repo *r,
+                  const char *branch, const char *base, const char *dir,
+                  struct crl_err *err);
+/* Commits the worktree's uncommitted changes on its branch, then keeps the
+ * branch head under refs/corral/attic/<ticket>/<time> (*attic, heap; NULL
+ * when there is no branch). */
+int rt_gc_save(char **attic, struct rt_repo *r, const char *ticket,
+               const char *branch, const char *dir, struct crl_err *err);
+/* Removes the worktree at dir (files and metadata) and deletes branch. */
+int rt_gc_remove(struct rt_repo *r, const char *branch, const char *dir,
+                 struct crl_err *err);
+/* Prunes (or, with dry, lists) the metadata of worktrees under prefix
+ * whose directory is gone. *pruned: heap names; free with rt_paths_free. */
+int rt_gc_prune(char ***pruned, size_t *n, struct rt_repo *r,
+                const char *prefix, int dry, struct crl_err *err);
 
 /* Shared by the git files of runtime/ only. */
 

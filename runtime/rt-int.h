@@ -46,6 +46,9 @@ extern const struct rt_cmd rt_cmd_show;
 extern const struct rt_cmd rt_cmd_logs;
 extern const struct rt_cmd rt_cmd_sandbox;
 extern const struct rt_cmd rt_cmd_doctor;
+extern const struct rt_cmd rt_cmd_approve;
+extern const struct rt_cmd rt_cmd_reject;
+extern const struct rt_cmd rt_cmd_gc;
 
 /* Common options parsed the same way by every verb. */
 struct rt_common {
@@ -126,10 +129,11 @@ struct rt_run {
   int64_t read_off;
   int64_t started_at;
   enum sched_stop_reason stop;
-  char *workdir;          /* the ticket's worktree, or NULL: mission's */
-  char head_at_start[41]; /* ticket branch head when the run started */
-  int spawned;            /* a shim was started for this run */
-  int exit_code;          /* -1 when the agent did not exit normally */
+  char *workdir;           /* the ticket's worktree, or NULL: mission's */
+  char head_at_start[41];  /* ticket branch head when the run started */
+  char verdict_reason[64]; /* why the policies failed or held the run */
+  int spawned;             /* a shim was started for this run */
+  int exit_code;           /* -1 when the agent did not exit normally */
   int signal;
   int err_no;
   int handles; /* open uv handles still to close */
@@ -166,8 +170,12 @@ struct rt_engine {
   struct rt_run **spawn_tail;
   struct sched_actions acts;
   struct rt_view *view;
-  char *cgroup;         /* parent of the runs' cgroup leaves, or NULL */
-  struct rt_repo *repo; /* the mission's repository, or NULL */
+  char *cgroup;               /* parent of the runs' cgroup leaves, or NULL */
+  struct rt_repo *repo;       /* the mission's repository, or NULL */
+  char *merge_ref;            /* the branch tickets merge into, or NULL */
+  unsigned char *ticket_done; /* per ticket: merge attempted this run */
+  int merge_check;            /* a task completed: look for tickets */
+  int merge_failed;           /* tickets left unmerged */
   uv_prepare_t turn;
   uv_timer_t wake;
   uv_signal_t sigint;
@@ -211,10 +219,24 @@ void rt_engine_dispatch(struct rt_engine *e);
 /* Ticket worktrees and commits (ticket.c), when the mission has a repo. */
 struct rt_repo;
 int rt_tickets_open(struct rt_engine *e, struct crl_err *err);
+/* Records the repository and base in the store (after rt_persist). */
+int rt_tickets_record(struct rt_engine *e, struct crl_err *err);
 void rt_tickets_close(struct rt_engine *e);
+/* The base as written, or "HEAD". */
+const char *rt_ticket_base(const struct rt_engine *e);
+/* refs/heads/corral/<mission>/<ticket> into out. */
+void rt_ticket_branch(char *out, size_t len, const struct rt_engine *e,
+                      size_t ticket);
 char *rt_ticket_dir(const struct rt_run *r);
 int rt_ticket_prepare(struct rt_run *r, struct crl_err *err);
-void rt_ticket_commit(struct rt_run *r);
+
+/* What the policies say of a run's result. */
+enum rt_verdict { RT_VERDICT_OK, RT_VERDICT_FAIL, RT_VERDICT_REVIEW };
+/* Commits the run's work and checks the policies (r->verdict_reason says
+ * which failed). */
+enum rt_verdict rt_ticket_commit(struct rt_run *r);
+/* Merges every ticket whose tasks have all completed (mergeq.c). */
+void rt_tickets_merge(struct rt_engine *e);
 
 /* Builds the plan to find whole-mission errors (cycles) as diagnostics. */
 int rt_mission_check(const struct msn_mission *m, struct msn_diags *d);

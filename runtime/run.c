@@ -229,6 +229,16 @@ static void run_env(struct adapter_env *env, const struct msn_task *t) {
     adapter_env_put(env, t->env[i]);
 }
 
+/* A reviewer's feedback on the last rejection, for the next run. */
+static void run_feedback(struct adapter_env *env, struct rt_run *r) {
+  struct store_task t;
+
+  if (store_task_get(r->eng->st, r->eng->m->name, r->eng->m->tasks[r->task].id,
+                     &t, NULL) == 0 &&
+      t.feedback != NULL)
+    adapter_env_set(env, "CORRAL_FEEDBACK", t.feedback);
+}
+
 static void run_adapter_info(struct adapter_run *a, struct rt_run *r,
                              char *idbuf, size_t idlen) {
   const struct msn_mission *m = r->eng->m;
@@ -256,6 +266,7 @@ static int run_start_shim(struct rt_run *r, pid_t *pid, struct crl_err *err) {
 
   run_adapter_info(&a, r, id, sizeof(id));
   run_env(&env, t);
+  run_feedback(&env, r);
   if ((rc = r->stream.ops->build_argv(&argv, &a, err)) < 0)
     goto out;
   if ((rc = r->stream.ops->build_env(&env, &a, err)) < 0)

@@ -327,10 +327,10 @@ int sched_run_ended(struct sched *s, size_t task, int64_t now,
   if (reason == SCHED_STOP_CANCELLED) {
     sched__move(s, task, SCHED_EV_CANCEL, now, out);
     task_skip_dependents(s, task, now, out);
-  } else if (outcome != SCHED_OUTCOME_SUCCESS || reason != SCHED_STOP_NONE) {
+  } else if (outcome == SCHED_OUTCOME_FAILURE || reason != SCHED_STOP_NONE) {
     /* A run stopped for its wall or idle limit failed, whatever its exit. */
     run_failed(s, task, now, out);
-  } else if (t->review) {
+  } else if (t->review || outcome == SCHED_OUTCOME_REVIEW) {
     sched__move(s, task, SCHED_EV_NEED_REVIEW, now, out);
   } else {
     sched__move(s, task, SCHED_EV_SUCCEED, now, out);

@@ -158,8 +158,13 @@ void sched_actions_init(struct sched_actions *a);
 void sched_actions_reset(struct sched_actions *a);
 void sched_actions_close(struct sched_actions *a);
 
-/* How a run ended, as far as the scheduler cares. */
-enum sched_outcome { SCHED_OUTCOME_SUCCESS, SCHED_OUTCOME_FAILURE };
+/* How a run ended, as far as the scheduler cares. REVIEW is a success that
+ * needs a human whatever the task's review option (a policy said so). */
+enum sched_outcome {
+  SCHED_OUTCOME_SUCCESS,
+  SCHED_OUTCOME_FAILURE,
+  SCHED_OUTCOME_REVIEW
+};
 
 struct sched;
 

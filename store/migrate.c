@@ -128,9 +128,28 @@ static const char migration_2[] =
     " deletions INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (commit_id, path)) WITHOUT ROWID;";
 
+/*
+ * 3: the git side of tickets and missions (issue 8): the repository and base
+ * a mission merges into; per ticket its branch, the head corral last
+ * recorded (what the force-push policy holds the branch to), its merge state
+ * (open, merged, conflict, unmerged) with a JSON detail (conflicting paths,
+ * the error) and the merged head; per task the feedback of the last
+ * rejection, handed to its next run.
+ */
+static const char migration_3[] =
+    "ALTER TABLE missions ADD COLUMN repo TEXT;"
+    "ALTER TABLE missions ADD COLUMN base TEXT;"
+    "ALTER TABLE tickets ADD COLUMN state TEXT NOT NULL DEFAULT 'open';"
+    "ALTER TABLE tickets ADD COLUMN branch TEXT;"
+    "ALTER TABLE tickets ADD COLUMN head TEXT;"
+    "ALTER TABLE tickets ADD COLUMN merged TEXT;"
+    "ALTER TABLE tickets ADD COLUMN detail TEXT;"
+    "ALTER TABLE tasks ADD COLUMN feedback TEXT;";
+
 static const char *const migrations[] = {
     migration_1,
     migration_2,
+    migration_3,
 };
 
 int store__migration_count(void) {

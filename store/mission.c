@@ -49,6 +49,8 @@ static void mission_row(sqlite3_stmt *s, struct store_mission *m) {
   m->state = store__col_text(s, 2);
   m->created_at = sqlite3_column_int64(s, 3);
   m->updated_at = sqlite3_column_int64(s, 4);
+  m->repo = store__col_text(s, 5);
+  m->base = store__col_text(s, 6);
 }
 
 int store_mission_get(struct store *st, const char *id,
@@ -67,6 +69,8 @@ int store_mission_get(struct store *st, const char *id,
     out->id = store__hold(st, s, 0);
     out->file = store__hold(st, s, 1);
     out->state = store__hold(st, s, 2);
+    out->repo = store__hold(st, s, 5);
+    out->base = store__hold(st, s, 6);
     break;
   case SQLITE_DONE:
     rc = crl_err_set(err, CRL_EMISSION_NOT_FOUND, "mission %s not found", id);
@@ -106,4 +110,22 @@ int store__mission_exists(struct store *st, const char *id) {
   found = sqlite3_step(s) == SQLITE_ROW;
   store__stmt_put(st, STORE_STMT_MISSION_GET, s);
   return found;
+}
+
+int store_mission_set_repo(struct store *st, const char *id, const char *repo,
+                           const char *base, struct crl_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc;
+
+  assert(id != NULL);
+  if ((rc = store__write(st, STORE_STMT_MISSION_SET_REPO, &s, err)) < 0)
+    return rc;
+  store__bind_text(s, 1, id);
+  store__bind_text(s, 2, repo);
+  store__bind_text(s, 3, base);
+  if ((rc = store__step_done(st, s, __func__, err)) == 0 &&
+      sqlite3_changes(st->db) == 0)
+    rc = crl_err_set(err, CRL_EMISSION_NOT_FOUND, "mission %s not found", id);
+  store__stmt_put(st, STORE_STMT_MISSION_SET_REPO, s);
+  return rc;
 }

@@ -18,7 +18,11 @@
 
 #define TASK_COLS                                                         \
   "mission_id, id, ticket_id, agent, state, reason, attempts, position, " \
-  "started_at, ended_at"
+  "started_at, ended_at, feedback"
+
+#define TICKET_COLS                                                    \
+  "t.mission_id, t.id, t.title, t.state, t.branch, t.head, t.merged, " \
+  "t.detail, m.repo, m.base"
 
 static const char *const stmt_sql[STORE_STMT__COUNT] = {
     [STORE_STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -31,9 +35,11 @@ static const char *const stmt_sql[STORE_STMT__COUNT] = {
     [STORE_STMT_MISSION_SET_STATE] =
         "UPDATE missions SET state = ?2, updated_at = ?3 WHERE id = ?1",
     [STORE_STMT_MISSION_GET] = "SELECT id, file, state, created_at, "
-                               "updated_at FROM missions WHERE id = ?1",
+                               "updated_at, repo, base FROM missions "
+                               "WHERE id = ?1",
     [STORE_STMT_MISSION_LIST] =
-        "SELECT id, file, state, created_at, updated_at FROM missions "
+        "SELECT id, file, state, created_at, updated_at, repo, base "
+        "FROM missions "
         "ORDER BY created_at DESC, rowid DESC",
 
     [STORE_STMT_TICKET_UPSERT] =
@@ -101,6 +107,23 @@ static const char *const stmt_sql[STORE_STMT__COUNT] = {
         "SELECT seq, ts, mission_id, task_id, run_id, kind, data FROM events "
         "WHERE mission_id = ?3 AND seq > ?1 "
         "AND (?2 IS NULL OR task_id = ?2) ORDER BY seq",
+
+    [STORE_STMT_MISSION_SET_REPO] =
+        "UPDATE missions SET repo = ?2, base = ?3 WHERE id = ?1",
+    [STORE_STMT_TICKET_SET_HEAD] = "UPDATE tickets SET branch = ?3, head = ?4 "
+                                   "WHERE mission_id = ?1 AND id = ?2",
+    [STORE_STMT_TICKET_SET_STATE] =
+        "UPDATE tickets SET state = ?3, detail = ?4, "
+        "merged = coalesce(?5, merged) WHERE mission_id = ?1 AND id = ?2",
+    [STORE_STMT_TICKET_GET] =
+        "SELECT " TICKET_COLS " FROM tickets t JOIN missions m "
+        "ON m.id = t.mission_id WHERE t.mission_id = ?1 AND t.id = ?2",
+    [STORE_STMT_TICKET_LIST] =
+        "SELECT " TICKET_COLS " FROM tickets t JOIN missions m "
+        "ON m.id = t.mission_id WHERE ?1 IS NULL OR t.mission_id = ?1 "
+        "ORDER BY t.mission_id, t.id",
+    [STORE_STMT_TASK_SET_FEEDBACK] =
+        "UPDATE tasks SET feedback = ?3 WHERE mission_id = ?1 AND id = ?2",
 };
 
 static int stmt_prepare(struct store *st, enum store_stmt id,

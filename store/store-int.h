@@ -40,12 +40,18 @@ enum store_stmt {
   STORE_STMT_COMMIT_ADD,
   STORE_STMT_COMMIT_FILE_ADD,
   STORE_STMT_COMMIT_LIST,
+  STORE_STMT_MISSION_SET_REPO,
+  STORE_STMT_TICKET_SET_HEAD,
+  STORE_STMT_TICKET_SET_STATE,
+  STORE_STMT_TICKET_GET,
+  STORE_STMT_TICKET_LIST,
+  STORE_STMT_TASK_SET_FEEDBACK,
   STORE_STMT__COUNT
 };
 
 /* Getters copy a row's strings here so they outlive the statement reset;
  * the copies are freed by the next getter or by store_close. */
-#define STORE_HOLD_MAX 8
+#define STORE_HOLD_MAX 12
 
 struct store {
   sqlite3 *db;

@@ -50,11 +50,17 @@ struct store_mission {
   const char *state;
   int64_t created_at;
   int64_t updated_at;
+  const char *repo; /* the repository its tickets branch from, or NULL */
+  const char *base; /* the base they merge into, or NULL */
 };
 
 /* CRL_EMISSION_NOT_FOUND when absent. */
 int store_mission_get(struct store *st, const char *id,
                       struct store_mission *out, struct crl_err *err);
+
+/* Records the repository and base of a mission that has a `repo:`. */
+int store_mission_set_repo(struct store *st, const char *id, const char *repo,
+                           const char *base, struct crl_err *err);
 
 typedef int (*store_mission_cb)(const struct store_mission *m, void *payload);
 /* Newest first. A callback returning non-zero stops the walk and that value
@@ -85,9 +91,10 @@ struct store_task {
   const char *state;
   const char *reason; /* end reason of the last run, or NULL */
   int attempts;
-  int position;       /* file order */
-  int64_t started_at; /* 0 when never started */
-  int64_t ended_at;   /* 0 when not ended */
+  int position;         /* file order */
+  int64_t started_at;   /* 0 when never started */
+  int64_t ended_at;     /* 0 when not ended */
+  const char *feedback; /* of the last rejection, or NULL */
 };
 
 typedef int (*store_task_cb)(const struct store_task *t, void *payload);
@@ -97,6 +104,41 @@ int store_task_list(struct store *st, const char *mission, store_task_cb cb,
 /* CRL_ETASK_NOT_FOUND when absent. */
 int store_task_get(struct store *st, const char *mission, const char *id,
                    struct store_task *out, struct crl_err *err);
+/* Records a reviewer's feedback for the task's next run (NULL clears). */
+int store_task_set_feedback(struct store *st, const char *mission,
+                            const char *task, const char *feedback,
+                            struct crl_err *err);
+
+/* A ticket's git side (issue 8). */
+struct store_ticket {
+  const char *mission;
+  const char *id;
+  const char *title;
+  const char *state;  /* open, merged, conflict or unmerged */
+  const char *branch; /* corral/<mission>/<ticket>, or NULL before a run */
+  const char *head;   /* the branch head corral last recorded, or NULL */
+  const char *merged; /* base's head after the merge, or NULL */
+  const char *detail; /* JSON: conflicting paths or the error, or NULL */
+  const char *repo;   /* the mission's repository, or NULL */
+  const char *base;   /* the mission's base, or NULL */
+};
+
+/* Records the branch and the head corral saw last. */
+int store_ticket_set_head(struct store *st, const char *mission, const char *id,
+                          const char *branch, const char *head,
+                          struct crl_err *err);
+/* Records the merge state; merged (NULL keeps it) is base's new head. */
+int store_ticket_set_state(struct store *st, const char *mission,
+                           const char *id, const char *state,
+                           const char *detail, const char *merged,
+                           struct crl_err *err);
+/* CRL_ENOT_FOUND when absent. */
+int store_ticket_get(struct store *st, const char *mission, const char *id,
+                     struct store_ticket *out, struct crl_err *err);
+typedef int (*store_ticket_cb)(const struct store_ticket *t, void *payload);
+/* The tickets of one mission (or of all when mission is NULL), in order. */
+int store_ticket_list(struct store *st, const char *mission, store_ticket_cb cb,
+                      void *payload);
 
 /* Runs: one attempt of a task. */
 struct store_run {

@@ -121,6 +121,7 @@ static void task_row(sqlite3_stmt *s, struct store_task *t) {
   t->position = sqlite3_column_int(s, 7);
   t->started_at = sqlite3_column_int64(s, 8);
   t->ended_at = sqlite3_column_int64(s, 9);
+  t->feedback = store__col_text(s, 10);
 }
 
 /* Copies the row's strings so they survive the statement's reset. */
@@ -131,6 +132,7 @@ static void task_hold(struct store *st, sqlite3_stmt *s, struct store_task *t) {
   t->agent = store__hold(st, s, 3);
   t->state = store__hold(st, s, 4);
   t->reason = store__hold(st, s, 5);
+  t->feedback = store__hold(st, s, 10);
 }
 
 int store_task_get(struct store *st, const char *mission, const char *id,
@@ -178,5 +180,25 @@ int store_task_list(struct store *st, const char *mission, store_task_cb cb,
   rc = store__walk_end(st, rc, __func__);
 out:
   store__stmt_put(st, STORE_STMT_TASK_LIST, s);
+  return rc;
+}
+
+int store_task_set_feedback(struct store *st, const char *mission,
+                            const char *task, const char *feedback,
+                            struct crl_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc;
+
+  assert(mission != NULL && task != NULL);
+  if ((rc = store__write(st, STORE_STMT_TASK_SET_FEEDBACK, &s, err)) < 0)
+    return rc;
+  store__bind_text(s, 1, mission);
+  store__bind_text(s, 2, task);
+  store__bind_text(s, 3, feedback);
+  if ((rc = store__step_done(st, s, __func__, err)) == 0 &&
+      sqlite3_changes(st->db) == 0)
+    rc = crl_err_set(err, CRL_ETASK_NOT_FOUND, "task %s not found in %s", task,
+                     mission);
+  store__stmt_put(st, STORE_STMT_TASK_SET_FEEDBACK, s);
   return rc;
 }

@@ -3,8 +3,10 @@
 # corral/<mission>/<ticket>, files in .worktreeinclude are copied in, every
 # run's changes are committed with Corral-* trailers and stats equal to git's,
 # a run that changed nothing makes no commit, a rewrite of the branch inside
-# a run (reset + new commit) is undone with the rewrite kept in the attic,
-# and a missing repository or base is a clear error. Tasks run sandboxed.
+# a run (reset + new commit) is undone with the rewrite kept in the attic and
+# fails the task (the default action of `deny: force-push`), so the ticket
+# does not merge, and a missing repository or base is a clear error. Tasks
+# run sandboxed.
 . "$(dirname "$0")/lib.sh"
 RUN_LIMIT=60
 
@@ -34,7 +36,7 @@ tickets:
         command: "git reset -q --hard HEAD~1 && echo z > z && git add z && git commit -qm rewritten"
 EOF2
 corral_run --json "$TMP/m.yaml" >"$TMP/out.json" 2>"$TMP/err"
-assert_eq "$?" 0 "exit status ($(cat "$TMP/err"))"
+assert_eq "$?" 1 "exit status: the rewrite failed its task ($(cat "$TMP/err"))"
 assert_eq "$(corral_cmd logs write)" "SECRET=1" ".worktreeinclude copied .env into the worktree"
 
 head=$(git_ rev-parse corral/wt/T1)
@@ -62,6 +64,10 @@ attic=$(git_ for-each-ref --format='%(refname)' refs/corral/attic/T1)
 [ -n "$attic" ] || fail "no attic ref"
 assert_eq "$(git_ log -1 --format=%s "$attic")" "rewritten" "rewrite kept in the attic"
 ok "force-push undone, rewrite in $attic"
+show_json wt
+assert_eq "$(task_field rewrite state)" failed "the rewriting task failed"
+assert_eq "$(task_field rewrite reason)" "policy: deny force-push" "its reason"
+assert_eq "$(git_ rev-parse main)" "$base" "an incomplete ticket did not merge"
 
 shown=$(corral_cmd show --json wt | python3 -c '
 import json, sys

@@ -1,0 +1,187 @@
+/*
+ * corral approve TASK / corral reject TASK --feedback TEXT: the review gate
+ * on a state dir. A task waits in pending_review when its `review:` is
+ * required or a policy held it; approving completes it, rejecting sends it
+ * back to run again with the feedback in $CORRAL_FEEDBACK. The decision is
+ * a "review" event beside the state change. The mission must not be running
+ * (its lock is taken for the update); `corral run FILE` then goes on:
+ * dependents start, and a ticket whose tasks have all completed merges.
+ */
+#include "rt-int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+struct review_opts {
+  const char *state_dir;
+  const char *mission;
+  const char *feedback;
+  const char *task;
+  int reject;
+};
+
+static void review_usage(FILE *fp, int reject) {
+  if (reject)
+    fputs("usage: corral reject [--state-dir DIR] [--mission M] --feedback "
+          "TEXT TASK\n\n"
+          "Sends TASK, waiting in pending_review, back to run again; its "
+          "next run\nfinds TEXT in $CORRAL_FEEDBACK.\n",
+          fp);
+  else
+    fputs("usage: corral approve [--state-dir DIR] [--mission M] TASK\n\n"
+          "Completes TASK, waiting in pending_review. `corral run FILE` then "
+          "goes on\nwith its dependents and merges its ticket once complete.\n",
+          fp);
+}
+
+static int review_parse(struct review_opts *o, int argc, char **argv) {
+  static const struct option opts[] = {{"state-dir", required_argument, 0, 's'},
+                                       {"mission", required_argument, 0, 'm'},
+                                       {"feedback", required_argument, 0, 'f'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  int c;
+
+  while ((c = getopt_long(argc, argv, "s:m:f:h", opts, NULL)) != -1) {
+    if (c == 's')
+      o->state_dir = optarg;
+    else if (c == 'm')
+      o->mission = optarg;
+    else if (c == 'f' && o->reject)
+      o->feedback = optarg;
+    else
+      return review_usage(c == 'h' ? stdout : stderr, o->reject),
+             c == 'h' ? RT_EXIT_OK : RT_EXIT_USAGE;
+  }
+  if (argc - optind != 1 || (o->reject && o->feedback == NULL)) {
+    if (o->reject && o->feedback == NULL && argc - optind == 1)
+      rt_errorf("reject needs --feedback TEXT: say what to change");
+    return review_usage(stderr, o->reject), RT_EXIT_USAGE;
+  }
+  o->task = argv[optind];
+  return -1;
+}
+
+/* Takes the mission's lock so no engine runs it meanwhile. */
+static int review_lock(int *fd, const char *state_dir, const char *mission,
+                       struct crl_err *err) {
+  char *path, pid[32];
+  int n;
+
+  xasprintf(&path, "%s/%s.lock", state_dir, mission);
+  *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  free(path);
+  if (*fd < 0)
+    return crl_err_set(err, -errno, "unable to open the mission lock: %s",
+                       strerror(errno));
+  if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+    return 0;
+  n = (int)pread(*fd, pid, sizeof(pid) - 1, 0);
+  pid[n > 0 ? n : 0] = '\0';
+  pid[strcspn(pid, "\n")] = '\0';
+  return crl_err_set(err, CRL_EAGENT_BUSY,
+                     "mission '%s' is running (corral pid %s); decide once "
+                     "it stops (it stops when only reviews are left)",
+                     mission, pid);
+}
+
+static void review_event(struct store *st, const char *mission,
+                         const char *task, const char *kind, json_t *data) {
+  struct store_event ev = {0};
+  char *s = json_dumps(data, JSON_COMPACT);
+
+  ev.ts = crl_time_wall_ms();
+  ev.mission = mission;
+  ev.task = task;
+  ev.kind = kind;
+  ev.data = s;
+  store_event_append(st, &ev, NULL);
+  free(s);
+  json_decref(data);
+}
+
+static int review_apply(struct store *st, const char *mission,
+                        const struct review_opts *o, struct crl_err *err) {
+  const char *to = o->reject ? "rejected" : "completed";
+  struct store_task t;
+  int rc;
+
+  if ((rc = store_task_get(st, mission, o->task, &t, err)) < 0)
+    return rc;
+  if (strcmp(t.state, "pending_review") != 0)
+    return crl_err_set(err, CRL_EINVALID_TRANSITION,
+                       "task %s of mission %s is %s, not pending_review",
+                       o->task, mission, t.state);
+  if ((rc = store_task_set_state(st, mission, o->task, to, t.attempts,
+                                 o->reject ? "rejected" : "approved", -1,
+                                 o->reject ? -1 : crl_time_wall_ms(), err)) <
+          0 ||
+      (rc = store_task_set_feedback(st, mission, o->task, o->feedback, err)) <
+          0)
+    return rc;
+  review_event(st, mission, o->task, "review",
+               json_pack("{s:s, s:s?}", "decision",
+                         o->reject ? "reject" : "approve", "feedback",
+                         o->feedback));
+  review_event(st, mission, o->task, "state",
+               json_pack("{s:s, s:s, s:i, s:s}", "from", "pending_review", "to",
+                         to, "attempt", t.attempts, "reason",
+                         o->reject ? "rejected" : "approved"));
+  return store_commit(st, err);
+}
+
+static void review_done(struct store *st, const char *mission,
+                        const struct review_opts *o) {
+  struct store_mission m;
+
+  printf("%s %s of mission %s\n", o->reject ? "rejected" : "approved", o->task,
+         mission);
+  if (store_mission_get(st, mission, &m, NULL) == 0 && m.file != NULL)
+    printf("go on with: corral run %s\n", m.file);
+}
+
+static int review_exec(int argc, char **argv, int reject) {
+  struct review_opts o = {.reject = reject};
+  struct crl_err err = CRL_ERR_INIT;
+  char *dir = NULL, *id = NULL;
+  struct store *st = NULL;
+  int rc, lockfd = -1;
+
+  if ((rc = review_parse(&o, argc, argv)) >= 0)
+    return rc;
+  if ((rc = rt_statedir(&dir, o.state_dir, &err)) < 0 ||
+      (rc = rt_store_open(&st, dir, &err)) < 0 ||
+      (rc = rt_mission_pick(&id, st, o.mission, &err)) < 0 ||
+      (rc = review_lock(&lockfd, dir, id, &err)) < 0 ||
+      (rc = review_apply(st, id, &o, &err)) < 0)
+    rt_errorf("%s", err.msg[0] ? err.msg : crl_strerror(rc));
+  else
+    review_done(st, id, &o);
+  if (lockfd >= 0)
+    close(lockfd);
+  store_close(st);
+  free(dir);
+  free(id);
+  return rc < 0 ? RT_EXIT_FAILED : RT_EXIT_OK;
+}
+
+static int approve_exec(int argc, char **argv) {
+  return review_exec(argc, argv, 0);
+}
+
+static int reject_exec(int argc, char **argv) {
+  return review_exec(argc, argv, 1);
+}
+
+const struct rt_cmd rt_cmd_approve = {"approve", "approve TASK",
+                                      "complete a task waiting for review",
+                                      approve_exec};
+const struct rt_cmd rt_cmd_reject = {
+    "reject", "reject --feedback TEXT TASK",
+    "send a task waiting for review back with feedback", reject_exec};
