@@ -61,7 +61,80 @@ static int show_commit_json(const struct store_commit *c, void *payload) {
   return 0;
 }
 
+/* Per ticket: its git side, and the sums of its commits' stats. */
+struct show_sum {
+  const char *ticket;
+  json_int_t commits, files, ins, del;
+};
+
+static int show_sum_add(const struct store_commit *c, void *payload) {
+  struct show_sum *s = payload;
+
+  if (c->ticket == NULL || strcmp(c->ticket, s->ticket) != 0)
+    return 0;
+  s->commits++;
+  s->files += c->files;
+  s->ins += c->insertions;
+  s->del += c->deletions;
+  return 0;
+}
+
+static json_t *show_ticket_obj(struct store *st, const struct store_ticket *t) {
+  struct show_sum sum = {t->id, 0, 0, 0, 0};
+  json_t *detail = t->detail ? json_loads(t->detail, 0, NULL) : NULL;
+
+  store_commit_list(st, t->mission, show_sum_add, &sum);
+  return json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:o?, s:I, s:I, s:I, s:I}",
+                   "id", t->id, "state", t->state, "branch", t->branch, "head",
+                   t->head, "merged", t->merged, "detail", detail, "commits",
+                   sum.commits, "files", sum.files, "insertions", sum.ins,
+                   "deletions", sum.del);
+}
+
+struct show_tickets {
+  struct store *st;
+  json_t *v;
+};
+
+static int show_ticket_collect(const struct store_ticket *t, void *payload) {
+  struct show_tickets *c = payload;
+
+  if (t->branch != NULL || strcmp(t->state, "open") != 0)
+    json_array_append_new(c->v, show_ticket_obj(c->st, t));
+  return 0;
+}
+
+/* The tickets that have a branch, as JSON (their rows are read first: the
+ * commit sums need the store too). */
+static json_t *show_tickets(struct store *st, const char *mission) {
+  struct show_tickets c = {st, json_array()};
+
+  store_ticket_list(st, mission, show_ticket_collect, &c);
+  return c.v;
+}
+
+static void show_ticket_table(json_t *tickets) {
+  size_t i;
+  json_t *t;
+
+  json_array_foreach(tickets, i, t) {
+    if (i == 0)
+      printf("\n%-10s %-10s %-28s %5s %6s %6s %6s  %s\n", "TICKET", "STATE",
+             "BRANCH", "COMMITS", "FILES", "+", "-", "MERGED");
+    printf("%-10s %-10s %-28s %5lld %6lld %6lld %6lld  %.12s\n",
+           json_string_value(json_object_get(t, "id")),
+           json_string_value(json_object_get(t, "state")),
+           json_string_value(json_object_get(t, "branch")) ?: "",
+           json_integer_value(json_object_get(t, "commits")),
+           json_integer_value(json_object_get(t, "files")),
+           json_integer_value(json_object_get(t, "insertions")),
+           json_integer_value(json_object_get(t, "deletions")),
+           json_string_value(json_object_get(t, "merged")) ?: "");
+  }
+}
+
 static int show_table(struct store *st, const struct store_mission *m) {
+  json_t *tickets;
   int rc, n = 0;
 
   printf("mission %s: %s (%s)\n", m->id, m->state, m->file ? m->file : "");
@@ -69,6 +142,9 @@ static int show_table(struct store *st, const struct store_mission *m) {
          "ATTEMPTS", "TIME", "REASON");
   if ((rc = store_task_list(st, m->id, show_table_row, NULL)) < 0)
     return rc;
+  tickets = show_tickets(st, m->id);
+  show_ticket_table(tickets);
+  json_decref(tickets);
   return store_commit_list(st, m->id, show_commit_row, &n);
 }
 
@@ -86,8 +162,9 @@ static int show_mission(struct store *st, const char *id, int json) {
   rc = store_task_list(st, id, show_json_row, tasks);
   if (rc == 0)
     rc = store_commit_list(st, id, show_commit_json, commits);
-  doc = json_pack("{s:s, s:s, s:o, s:o}", "mission", id, "state", m.state,
-                  "tasks", tasks, "commits", commits);
+  doc = json_pack("{s:s, s:s, s:o, s:o, s:o}", "mission", id, "state", m.state,
+                  "tasks", tasks, "tickets", show_tickets(st, id), "commits",
+                  commits);
   json_dumpf(doc, stdout, JSON_INDENT(2));
   json_decref(doc);
   putchar('\n');

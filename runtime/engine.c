@@ -310,18 +310,16 @@ static void engine_on_turn(uv_prepare_t *h) {
       sched_step(e->sched, rt_engine_now(e), &e->acts);
       rt_engine_dispatch(e);
     }
+    if (e->merge_check) { /* before spawning: dependents see the merge */
+      e->merge_check = 0;
+      rt_tickets_merge(e);
+    }
     if (engine_commit(e) < 0)
       break;
     rt_view_flush(e->view);
     if (e->spawn_head == NULL && !e->need_step)
       break;
     engine_spawn_queued(e);
-  }
-  if (e->merge_check && !e->fatal) {
-    e->merge_check = 0;
-    rt_tickets_merge(e);
-    if (engine_commit(e) == 0)
-      rt_view_flush(e->view);
   }
   if ((e->fatal || sched_idle(e->sched)) && e->live == 0 && !e->finished)
     engine_finish(e);
