@@ -4,7 +4,9 @@
  * engine merges run one by one on the loop; across processes (two missions
  * over one repository) a lock file per repository and base under the state
  * dir serialises them. Before merging, the whole ticket (from its merge base
- * with `base` to its head) is checked against the change policies. A
+ * with `base` to its head) is checked against the change policies whose
+ * action is `failed` (a `pending_review` one was settled by the human who
+ * approved the runs that broke it). A
  * conflict, a violation or a dirty checkout of `base` writes nothing to
  * `base`: the ticket is marked conflict, violation or unmerged with the
  * details, and stays as it is for a human or a follow-up task; running the
@@ -61,9 +63,14 @@ static int mergeq_policies(struct rt_engine *e, size_t ticket,
   git_oid_tostr(to, sizeof(to), head);
   if (rt_policy_check(&hits, e->repo, e->m, from, to, &err) <= 0)
     return 0;
+  if (!hits.fail) {
+    rt_policy_hits_close(&hits);
+    return 0;
+  }
   v = json_array();
   for (size_t i = 0; i < hits.n; i++)
-    json_array_append_new(v, rt_policy_hit_json(&hits.v[i]));
+    if (hits.v[i].policy->action == MSN_ACTION_FAILED)
+      json_array_append_new(v, rt_policy_hit_json(&hits.v[i]));
   rt_policy_hits_close(&hits);
   mergeq_refuse(e, ticket, "violation",
                 json_pack("{s:s, s:o}", "result", "refused", "policies", v));
