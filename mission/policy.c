@@ -58,9 +58,30 @@ static void policy_conv_action(struct msn__ctx *c, const struct msn__field *f,
                   CRL_ARRAY_SIZE(policy_actions));
 }
 
+/* One path pattern or a non-empty list of them. */
+static void policy_conv_globs(struct msn__ctx *c, const struct msn__field *f,
+                              const struct msn__node *n, void *dst) {
+  const char *want = "a path pattern or a non-empty list of them";
+  char ***out = dst;
+  size_t k = n->type == MSN__SEQ ? n->n : 1;
+
+  if ((n->type != MSN__SCALAR && n->type != MSN__SEQ) || k == 0) {
+    msn__type_error(c, n, want, f->key);
+    return;
+  }
+  for (size_t i = 0; n->type == MSN__SEQ && i < n->n; i++)
+    if (n->v[i]->type != MSN__SCALAR || n->v[i]->str[0] == '\0') {
+      msn__type_error(c, n->v[i], "a path pattern", f->key);
+      return;
+    }
+  *out = xcalloc(k + 1, sizeof(**out));
+  for (size_t i = 0; i < k; i++)
+    (*out)[i] = xstrdup(n->type == MSN__SEQ ? n->v[i]->str : n->str);
+}
+
 static const struct msn__field policy_fields[] = {
     FIELD("deny", policy_conv_deny, struct msn_policy, kind),
-    FIELD("protect", msn__conv_argv, struct msn_policy, protect),
+    FIELD("protect", policy_conv_globs, struct msn_policy, protect),
     FIELD_MIN("max_diff_lines", msn__conv_int64, struct msn_policy,
               max_diff_lines, 1),
     FIELD("action", policy_conv_action, struct msn_policy, action),
@@ -105,12 +126,8 @@ static void policy_one(struct msn__ctx *c, const struct msn__node *n) {
     p.kind = MSN_POLICY_PROTECT;
   else if (rule == 2)
     p.kind = MSN_POLICY_MAX_DIFF;
-  if (rule < 0 || p.kind < 0 ||
-      (rule == 1 && (p.protect == NULL || p.protect[0] == NULL)) ||
+  if (rule < 0 || p.kind < 0 || (rule == 1 && p.protect == NULL) ||
       (rule == 2 && p.max_diff_lines <= 0)) {
-    if (rule == 1 && p.protect != NULL && p.protect[0] == NULL)
-      msn__err(c, msn__node_get(n, "protect"),
-               "expected at least one path for 'protect'");
     msn__argv_free(p.protect);
     return;
   }

@@ -307,3 +307,22 @@ Test(msn_mission, diags_accumulate_across_loads) {
   msn_diags_close(&diags);
   msn_diags_close(NULL);
 }
+
+Test(msn_mission, policies_are_kept_with_their_actions) {
+  struct msn_mission *m = load_ok("good.yaml");
+  const struct msn_policy *fp, *pr, *md;
+
+  cr_assert_eq(m->npolicies, 3);
+  fp = msn_policy_find(m, MSN_POLICY_FORCE_PUSH);
+  pr = msn_policy_find(m, MSN_POLICY_PROTECT);
+  md = msn_policy_find(m, MSN_POLICY_MAX_DIFF);
+  cr_assert(fp != NULL && pr != NULL && md != NULL);
+  cr_assert_str_eq(pr->protect[0], ".github/**");
+  cr_assert_null(pr->protect[1]);
+  cr_assert_eq(md->max_diff_lines, 2000);
+  cr_assert_eq(fp->action, MSN_ACTION_FAILED);
+  cr_assert_eq(pr->action, MSN_ACTION_FAILED);
+  cr_assert_str_eq(msn_policy_name(md), "max_diff_lines");
+  cr_assert_eq(fp->line, 54);
+  msn_mission_free(m);
+}

@@ -312,6 +312,21 @@ Test(sched, review_approve_and_reject) {
   cr_assert_eq(sched_task_reject(s, 0, 5, &a), CRL_EINVALID_TRANSITION);
 }
 
+Test(sched, a_review_outcome_holds_a_task_without_review) {
+  t_add(s, "big", NULL, NULL);
+  t_add(s, "next", NULL, NULL);
+  t_dep(s, "next", "big");
+  t_seal(s);
+  t_step(s, 0, &a);
+  t_end(s, 0, 1, SCHED_OUTCOME_REVIEW, &a);
+  cr_assert(t_has_state(&a, 0, SCHED_RUNNING, SCHED_PENDING_REVIEW));
+  cr_assert_eq(sched_task_state(s, 1), SCHED_PENDING, "dependents wait");
+  cr_assert(sched_idle(s), "only a review is left");
+  sched_actions_reset(&a);
+  cr_assert_eq(sched_task_approve(s, 0, 2, &a), 0);
+  cr_assert(t_has_state(&a, 1, SCHED_PENDING, SCHED_READY));
+}
+
 Test(sched, restore_resumes_a_mission) {
   struct sched_opts so = SCHED_OPTS_INIT;
   struct crl_err err = CRL_ERR_INIT;
