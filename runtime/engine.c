@@ -267,6 +267,28 @@ static const char *engine_mission_state(int code) {
   return code == RT_EXIT_CANCELLED ? "cancelled" : "failed";
 }
 
+/* Says which tasks wait for a human, and how to decide. */
+static void engine_reviews_hint(struct rt_engine *e) {
+  const char *sep = "";
+  size_t n = 0;
+
+  for (size_t i = 0; i < e->m->ntasks; i++)
+    n += sched_task_state(e->sched, i) == SCHED_PENDING_REVIEW;
+  if (n == 0)
+    return;
+  fprintf(stderr, "corral: %zu task%s wait%s for review:", n, n > 1 ? "s" : "",
+          n > 1 ? "" : "s");
+  for (size_t i = 0; i < e->m->ntasks; i++)
+    if (sched_task_state(e->sched, i) == SCHED_PENDING_REVIEW) {
+      fprintf(stderr, "%s %s", sep, e->m->tasks[i].id);
+      sep = ",";
+    }
+  fprintf(stderr,
+          "\ncorral: decide with `corral approve TASK` or `corral "
+          "reject --feedback TEXT TASK`, then run %s again\n",
+          e->m->file);
+}
+
 static void engine_finish(struct rt_engine *e) {
   int code = engine_exit_code(e);
 
@@ -280,6 +302,7 @@ static void engine_finish(struct rt_engine *e) {
     log_error("unable to commit: %s", e->err.msg);
   rt_view_flush(e->view);
   rt_view_finish(e->view, code);
+  engine_reviews_hint(e);
   e->exit_code = code;
   uv_close((uv_handle_t *)&e->turn, NULL);
   uv_close((uv_handle_t *)&e->wake, NULL);
