@@ -110,6 +110,7 @@ enum sched__phase { SCHED__BUILD, SCHED__SEALED, SCHED__LIVE };
 
 struct sched {
   int jobs;
+  int paused;
   uint64_t seed;
   enum sched__phase phase;
   int stepped;

@@ -287,7 +287,7 @@ int sched_step(struct sched *s, int64_t now, struct sched_actions *out) {
   }
   step_deadlines(s, now, out);
   step_retries(s, now, out);
-  while (sched__slot_jobs_free(s) &&
+  while (!s->paused && sched__slot_jobs_free(s) &&
          (task = sched__ready_pop(s)) != SCHED__NONE)
     task_start(s, task, now, out);
   step_wake(s, out);
@@ -433,6 +433,65 @@ int sched_task_reject(struct sched *s, size_t task, int64_t now,
   sched__move(s, task, SCHED_EV_REJECT, now, out);
   task_ready(s, task, SCHED_EV_RERUN, now, out);
   return 0;
+}
+
+/* Whether a skipped task could complete once `retried` does: none of its
+ * other prerequisites is failed, cancelled or skipped. */
+static int task_unskippable(const struct sched *s, size_t task,
+                            size_t retried) {
+  const struct sched__vec *dp = &s->tasks[task].deps;
+
+  for (size_t i = 0; i < dp->n; i++) {
+    enum sched_state st = s->tasks[dp->v[i]].state;
+
+    if (dp->v[i] != retried &&
+        (st == SCHED_FAILED || st == SCHED_CANCELLED || st == SCHED_SKIPPED))
+      return 0;
+  }
+  return 1;
+}
+
+/* Undoes task_skip_dependents below a task that may complete again. */
+static void task_unskip_dependents(struct sched *s, size_t task, int64_t now,
+                                   struct sched_actions *out) {
+  struct sched__vec q = {0};
+
+  sched__vec_push(&q, task);
+  for (size_t i = 0; i < q.n; i++) {
+    const struct sched__vec *dn = &s->tasks[q.v[i]].dependents;
+
+    for (size_t j = 0; j < dn->n; j++) {
+      if (s->tasks[dn->v[j]].state != SCHED_SKIPPED ||
+          !task_unskippable(s, dn->v[j], q.v[i]))
+        continue;
+      sched__move(s, dn->v[j], SCHED_EV_UNSKIP, now, out);
+      sched__vec_push(&q, dn->v[j]);
+    }
+  }
+  sched__vec_close(&q);
+}
+
+int sched_task_retry(struct sched *s, size_t task, int64_t now,
+                     struct sched_actions *out) {
+  int rc;
+
+  if ((rc = sched_live(s, task)) < 0)
+    return rc;
+  if (s->tasks[task].state != SCHED_FAILED)
+    return CRL_EINVALID_TRANSITION;
+  if (s->tasks[task].retry_at >= 0)
+    sched__retry_unwait(s, task);
+  task_unskip_dependents(s, task, now, out);
+  task_ready(s, task, SCHED_EV_RETRY, now, out);
+  return 0;
+}
+
+void sched_pause(struct sched *s, int paused) {
+  s->paused = paused != 0;
+}
+
+int sched_paused(const struct sched *s) {
+  return s->paused;
 }
 
 int sched_task_block(struct sched *s, size_t task, int64_t now,

@@ -46,6 +46,7 @@ enum sched_event {
   SCHED_EV_RETRY,       /* failed -> ready */
   SCHED_EV_SKIP,        /* pending -> skipped */
   SCHED_EV_CANCEL,      /* any non-terminal -> cancelled */
+  SCHED_EV_UNSKIP,      /* skipped -> pending (a manual retry upstream) */
   SCHED_EV_MAX
 };
 
@@ -258,6 +259,16 @@ int sched_task_approve(struct sched *s, size_t task, int64_t now,
                        struct sched_actions *out);
 int sched_task_reject(struct sched *s, size_t task, int64_t now,
                       struct sched_actions *out);
+
+/* A human asks for another try of a failed task (failed -> ready, at once,
+ * outside the retry budget); the dependents it had skipped become pending
+ * again. CRL_EINVALID_TRANSITION unless failed. */
+int sched_task_retry(struct sched *s, size_t task, int64_t now,
+                     struct sched_actions *out);
+
+/* While paused no task starts; runs go on, deadlines and retries too. */
+void sched_pause(struct sched *s, int paused);
+int sched_paused(const struct sched *s);
 
 /* Counts of tasks per state. */
 struct sched_counts {

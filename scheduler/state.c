@@ -53,7 +53,11 @@ static const unsigned char state_table[SCHED_STATE_MAX][SCHED_EV_MAX] = {
             [SCHED_EV_RERUN] = TO(SCHED_READY),
             [SCHED_EV_CANCEL] = TO(SCHED_CANCELLED),
         },
-    /* completed, cancelled and skipped accept no event. */
+    [SCHED_SKIPPED] =
+        {
+            [SCHED_EV_UNSKIP] = TO(SCHED_PENDING),
+        },
+    /* completed and cancelled accept no event. */
 };
 
 #undef TO
@@ -78,7 +82,7 @@ static const char *const event_names[SCHED_EV_MAX] = {
     [SCHED_EV_UNBLOCK] = "unblock",   [SCHED_EV_APPROVE] = "approve",
     [SCHED_EV_REJECT] = "reject",     [SCHED_EV_RERUN] = "rerun",
     [SCHED_EV_RETRY] = "retry",       [SCHED_EV_SKIP] = "skip",
-    [SCHED_EV_CANCEL] = "cancel",
+    [SCHED_EV_UNSKIP] = "unskip",     [SCHED_EV_CANCEL] = "cancel",
 };
 
 static const char *const stop_names[] = {

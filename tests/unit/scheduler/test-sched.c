@@ -439,3 +439,37 @@ Test(sched, actions_carry_now) {
   for (size_t i = 0; i < a.n; i++)
     cr_assert_eq(a.v[i].at, 1234);
 }
+
+Test(sched, a_manual_retry_readies_a_failed_task_and_unskips_below) {
+  t_add(s, "a", NULL, NULL);
+  t_add(s, "b", NULL, NULL);
+  t_add(s, "c", NULL, NULL);
+  t_dep(s, "b", "a");
+  t_dep(s, "c", "b");
+  t_seal(s);
+  t_step(s, 0, &a);
+  cr_assert_eq(sched_task_retry(s, 0, 0, &a), CRL_EINVALID_TRANSITION);
+  t_end(s, 0, 1, SCHED_OUTCOME_FAILURE, &a);
+  cr_assert_eq(sched_task_state(s, 2), SCHED_SKIPPED);
+  cr_assert(sched_idle(s));
+  sched_actions_reset(&a);
+  cr_assert_eq(sched_task_retry(s, 0, 2, &a), 0);
+  cr_assert(t_has_state(&a, 1, SCHED_SKIPPED, SCHED_PENDING));
+  cr_assert(t_has_state(&a, 2, SCHED_SKIPPED, SCHED_PENDING));
+  cr_assert(t_has_state(&a, 0, SCHED_FAILED, SCHED_READY));
+  t_step(s, 3, &a);
+  t_end(s, 0, 4, SCHED_OUTCOME_SUCCESS, &a);
+  cr_assert_eq(sched_task_state(s, 1), SCHED_READY);
+}
+
+Test(sched, paused_starts_nothing_until_resumed) {
+  t_add(s, "a", NULL, NULL);
+  t_seal(s);
+  sched_pause(s, 1);
+  cr_assert(sched_paused(s));
+  t_step(s, 0, &a);
+  cr_assert_eq(t_count(&a, SCHED_ACT_START), 0);
+  sched_pause(s, 0);
+  t_step(s, 1, &a);
+  cr_assert_eq(t_count(&a, SCHED_ACT_START), 1);
+}
