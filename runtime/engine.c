@@ -289,6 +289,30 @@ static void engine_reviews_hint(struct rt_engine *e) {
           e->m->file);
 }
 
+static void engine_on_closed(uv_handle_t *h) {
+  struct rt_engine *e = h->data;
+
+  e->closing--;
+}
+
+static void engine_close_one(struct rt_engine *e, uv_handle_t *h) {
+  h->data = e;
+  e->closing++;
+  uv_close(h, engine_on_closed);
+}
+
+static void engine_handles_close(struct rt_engine *e) {
+  if (!e->handles_ok)
+    return;
+  e->handles_ok = 0;
+  engine_close_one(e, (uv_handle_t *)&e->turn);
+  engine_close_one(e, (uv_handle_t *)&e->wake);
+  if (e->opts.embedded)
+    return;
+  engine_close_one(e, (uv_handle_t *)&e->sigint);
+  engine_close_one(e, (uv_handle_t *)&e->sigterm);
+}
+
 static void engine_finish(struct rt_engine *e) {
   int code = engine_exit_code(e);
 
@@ -302,24 +326,40 @@ static void engine_finish(struct rt_engine *e) {
     log_error("unable to commit: %s", e->err.msg);
   rt_view_flush(e->view);
   rt_view_finish(e->view, code);
-  engine_reviews_hint(e);
+  if (!e->opts.embedded)
+    engine_reviews_hint(e);
   e->exit_code = code;
-  uv_close((uv_handle_t *)&e->turn, NULL);
-  uv_close((uv_handle_t *)&e->wake, NULL);
-  uv_close((uv_handle_t *)&e->sigint, NULL);
-  uv_close((uv_handle_t *)&e->sigterm, NULL);
+  engine_handles_close(e);
+  if (e->opts.on_finish != NULL)
+    e->opts.on_finish(e, e->opts.payload);
 }
 
 static int engine_commit(struct rt_engine *e) {
   if (!store_dirty(e->st))
     return 0;
-  if (store_commit(e->st, &e->err) == 0)
+  if (store_commit(e->st, &e->err) == 0) {
+    if (e->opts.on_commit != NULL)
+      e->opts.on_commit(e, e->opts.payload);
     return 0;
+  }
   /* Nothing may be reported that the store did not keep: stop the mission
    * and leave the agents to their shims for the next start to collect. */
   rt_errorf("fatal: unable to commit to the store: %s", e->err.msg);
   e->fatal = 1;
   return -1;
+}
+
+/* Nothing can happen without a human. `corral run` stops there; a daemon's
+ * engine waits for the reviews. */
+static int engine_over(struct rt_engine *e) {
+  struct sched_counts c;
+
+  if (!sched_idle(e->sched))
+    return 0;
+  if (!e->opts.embedded)
+    return 1;
+  sched_counts(e->sched, &c);
+  return c.by_state[SCHED_PENDING_REVIEW] == 0;
 }
 
 /* Once per loop turn, before the loop blocks: step the scheduler, commit,
@@ -344,7 +384,8 @@ static void engine_on_turn(uv_prepare_t *h) {
       break;
     engine_spawn_queued(e);
   }
-  if ((e->fatal || sched_idle(e->sched)) && e->live == 0 && !e->finished)
+  if ((e->fatal || engine_over(e)) && e->live == 0 && !e->finished &&
+      !e->detaching)
     engine_finish(e);
 }
 
@@ -368,14 +409,17 @@ static int engine_handles_init(struct rt_engine *e) {
   int rc;
 
   if ((rc = uv_prepare_init(e->loop, &e->turn)) < 0 ||
-      (rc = uv_timer_init(e->loop, &e->wake)) < 0 ||
-      (rc = uv_signal_init(e->loop, &e->sigint)) < 0 ||
-      (rc = uv_signal_init(e->loop, &e->sigterm)) < 0)
+      (rc = uv_timer_init(e->loop, &e->wake)) < 0)
     return rc;
-  e->sigint.data = e;
-  e->sigterm.data = e;
+  if (!e->opts.embedded && ((rc = uv_signal_init(e->loop, &e->sigint)) < 0 ||
+                            (rc = uv_signal_init(e->loop, &e->sigterm)) < 0))
+    return rc;
   e->handles_ok = 1;
   uv_prepare_start(&e->turn, engine_on_turn);
+  if (e->opts.embedded)
+    return 0;
+  e->sigint.data = e;
+  e->sigterm.data = e;
   uv_signal_start(&e->sigint, engine_on_signal, SIGINT);
   uv_signal_start(&e->sigterm, engine_on_signal, SIGTERM);
   return 0;
@@ -451,8 +495,11 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
       (rc = engine_lock(e, err)) < 0)
     return rc;
   e->reasons = xcalloc(m->ntasks, sizeof(*e->reasons));
-  if ((rc = rt_tickets_open(e, err)) < 0 ||
-      (rc = rt_store_open(&e->st, o->state_dir, err)) < 0)
+  if ((rc = rt_tickets_open(e, err)) < 0)
+    return rc;
+  e->st = o->st;
+  e->own_store = o->st == NULL;
+  if (e->own_store && (rc = rt_store_open(&e->st, o->state_dir, err)) < 0)
     return rc;
   if ((rc = engine_handles_init(e)) < 0)
     return crl_err_set(err, rc, "unable to set up the loop: %s",
@@ -476,16 +523,40 @@ int rt_engine_run(struct rt_engine *e) {
 /* Undoes a failed rt_engine_init: closes whatever handles it opened and
  * lets the loop finish closing them, so uv_loop_close succeeds. */
 void rt_engine_abort(struct rt_engine *e) {
-  if (e->handles_ok) {
-    uv_close((uv_handle_t *)&e->turn, NULL);
-    uv_close((uv_handle_t *)&e->wake, NULL);
-    uv_close((uv_handle_t *)&e->sigint, NULL);
-    uv_close((uv_handle_t *)&e->sigterm, NULL);
-  }
+  engine_handles_close(e);
   if (e->view != NULL)
     rt_view_finish(e->view, -1);
-  uv_run(e->loop, UV_RUN_DEFAULT);
+  if (!e->opts.embedded)
+    uv_run(e->loop, UV_RUN_DEFAULT);
+  else
+    while (e->closing > 0)
+      uv_run(e->loop, UV_RUN_ONCE);
   rt_engine_close(e);
+}
+
+void rt_engine_detach(struct rt_engine *e) {
+  struct rt_run *r, *next;
+
+  e->detaching = 1;
+  for (size_t i = 0; i < e->m->ntasks; i++)
+    if (e->runs[i] != NULL && e->runs[i]->state != RT_RUN_STARTING)
+      rt_run_detach(e->runs[i]);
+  /* Queued, never spawned: their rows stay "starting" and the next engine
+   * fences them off. */
+  for (r = e->spawn_head; r != NULL; r = next) {
+    next = r->next_spawn;
+    rt_engine_run_closed(e, r);
+  }
+  e->spawn_head = NULL;
+  e->spawn_tail = &e->spawn_head;
+  if (store_dirty(e->st))
+    store_commit(e->st, NULL);
+  rt_view_finish(e->view, -1); /* closed before the engine's handles */
+  engine_handles_close(e);
+}
+
+int rt_engine_idle(const struct rt_engine *e) {
+  return (e->finished || e->detaching) && e->closing == 0 && e->live == 0;
 }
 
 void rt_engine_close(struct rt_engine *e) {
@@ -499,7 +570,8 @@ void rt_engine_close(struct rt_engine *e) {
   rt_view_free(e->view);
   sched_actions_close(&e->acts);
   sched_free(e->sched);
-  store_close(e->st);
+  if (e->own_store)
+    store_close(e->st);
   if (e->lockfd >= 0)
     close(e->lockfd);
 }

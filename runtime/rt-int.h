@@ -155,6 +155,13 @@ struct rt_engine_opts {
   const char *shim_path;
   int jobs;
   enum rt_view_mode view;
+  /* The daemon embeds engines: a shared store (borrowed), no signal
+   * handlers of their own, and callbacks instead of a loop that ends. */
+  struct store *st;
+  int embedded;
+  void (*on_commit)(struct rt_engine *e, void *payload); /* after a commit */
+  void (*on_finish)(struct rt_engine *e, void *payload); /* mission over */
+  void *payload;
 };
 
 struct rt_engine {
@@ -188,6 +195,9 @@ struct rt_engine {
   int exit_code;
   int lockfd; /* STATE/<mission>.lock, held while we run it */
   int handles_ok;
+  int own_store; /* opened the store itself */
+  int closing;   /* engine handles still closing */
+  int detaching; /* rt_engine_detach: runs close, agents live on */
   struct crl_err err;
 };
 
@@ -199,6 +209,24 @@ int rt_engine_run(struct rt_engine *e);
 void rt_engine_close(struct rt_engine *e);
 /* Cleans up after a failed rt_engine_init. */
 void rt_engine_abort(struct rt_engine *e);
+/* Stops watching the mission without stopping its agents (daemon shutdown):
+ * every run's handles close, shims go on, the next engine re-attaches. The
+ * engine is done once rt_engine_idle says so; then rt_engine_close. */
+void rt_engine_detach(struct rt_engine *e);
+/* 1 when the engine has finished or detached and its handles are closed. */
+int rt_engine_idle(const struct rt_engine *e);
+
+/* Human decisions and controls (engine-ctl.c). Each returns 0 or
+ * CRL_ETASK_NOT_FOUND / CRL_EINVALID_TRANSITION with err set. */
+int rt_engine_task_index(const struct rt_engine *e, const char *id);
+int rt_engine_approve(struct rt_engine *e, size_t task, struct crl_err *err);
+int rt_engine_reject(struct rt_engine *e, size_t task, const char *feedback,
+                     struct crl_err *err);
+int rt_engine_retry(struct rt_engine *e, size_t task, struct crl_err *err);
+int rt_engine_cancel_task(struct rt_engine *e, size_t task,
+                          struct crl_err *err);
+int rt_engine_cancel(struct rt_engine *e, struct crl_err *err);
+int rt_engine_pause(struct rt_engine *e, int paused, struct crl_err *err);
 
 /* Engine services used by runs. */
 int64_t rt_engine_now(struct rt_engine *e);
@@ -255,6 +283,8 @@ int rt_run_attach(struct rt_run *r, pid_t shim_pid, int64_t offset);
 /* Finishes a run whose shim died while no engine watched it. */
 void rt_run_finish_detached(struct rt_run *r, int64_t offset);
 void rt_run_stop(struct rt_run *r, enum sched_stop_reason why);
+/* Takes what the log holds, then closes the run's handles; the shim lives. */
+void rt_run_detach(struct rt_run *r);
 void rt_run_kill(struct rt_run *r);
 
 /* Progress output (view.c). Lines are queued and written by

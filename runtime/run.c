@@ -432,3 +432,14 @@ void rt_run_kill(struct rt_run *r) {
   if (r->state == RT_RUN_RUNNING)
     rt_pidfd_signal(r->pidfd, SIGUSR1);
 }
+
+void rt_run_detach(struct rt_run *r) {
+  if (r->state == RT_RUN_RUNNING) {
+    while (run_ingest(r))
+      ;
+    store_run_set_offset(r->eng->st, r->id, r->read_off, NULL);
+  }
+  if (r->has_poll)
+    uv_poll_stop(&r->poll);
+  run_close(r);
+}

@@ -37,7 +37,10 @@ static struct msn_mission *load(const char *yaml) {
 
 /* Runs a mission to the end on a fresh loop; returns the exit code. */
 static int run(const char *yaml, int jobs) {
-  struct rt_engine_opts o = {state, SHIM_PATH, jobs, RT_VIEW_QUIET};
+  struct rt_engine_opts o = {.state_dir = state,
+                             .shim_path = SHIM_PATH,
+                             .jobs = jobs,
+                             .view = RT_VIEW_QUIET};
   struct crl_err err = CRL_ERR_INIT;
   struct msn_mission *m = load(yaml);
   struct rt_engine e;

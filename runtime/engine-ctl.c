@@ -1,0 +1,121 @@
+/*
+ * Human decisions and controls on a live engine, for the daemon's socket:
+ * review decisions (approve, reject with feedback), a manual retry of a
+ * failed task, cancelling one task or the whole mission, pause and resume.
+ * Each goes through the scheduler, so an illegal move is refused with
+ * CRL_EINVALID_TRANSITION and nothing changes; a legal one is carried out
+ * like any other action and recorded as an event (plus a "review" event for
+ * decisions). The store commit and the spawns follow in the next turn.
+ */
+#include "rt-int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rt_engine_task_index(const struct rt_engine *e, const char *id) {
+  return msn_task_find(e->m, id);
+}
+
+static void ctl_event(struct rt_engine *e, const char *task, const char *kind,
+                      json_t *data) {
+  char *s = json_dumps(data, JSON_COMPACT);
+
+  rt_engine_event(e, task, 0, kind, s);
+  free(s);
+  json_decref(data);
+}
+
+/* Carries out what the scheduler decided and asks for a turn. */
+static int ctl_done(struct rt_engine *e, int rc, size_t task,
+                    struct crl_err *err) {
+  if (rc == CRL_EINVALID_TRANSITION)
+    return crl_err_set(err, rc, "task %s of mission %s is %s",
+                       e->m->tasks[task].id, e->m->name,
+                       sched_state_name(sched_task_state(e->sched, task)));
+  if (rc < 0)
+    return crl_err_set(err, rc, "%s", crl_strerror(rc));
+  rt_engine_dispatch(e);
+  e->need_step = 1;
+  return 0;
+}
+
+static void ctl_reason(struct rt_engine *e, size_t task, const char *reason) {
+  free(e->reasons[task]);
+  e->reasons[task] = xstrdup(reason);
+}
+
+int rt_engine_approve(struct rt_engine *e, size_t task, struct crl_err *err) {
+  int rc = sched_task_approve(e->sched, task, rt_engine_now(e), &e->acts);
+
+  if (rc == 0) {
+    ctl_reason(e, task, "approved");
+    store_task_set_feedback(e->st, e->m->name, e->m->tasks[task].id, NULL,
+                            NULL);
+    ctl_event(e, e->m->tasks[task].id, "review",
+              json_pack("{s:s}", "decision", "approve"));
+  }
+  return ctl_done(e, rc, task, err);
+}
+
+int rt_engine_reject(struct rt_engine *e, size_t task, const char *feedback,
+                     struct crl_err *err) {
+  int rc = sched_task_reject(e->sched, task, rt_engine_now(e), &e->acts);
+
+  if (rc == 0) {
+    ctl_reason(e, task, "rejected");
+    store_task_set_feedback(e->st, e->m->name, e->m->tasks[task].id, feedback,
+                            NULL);
+    ctl_event(
+        e, e->m->tasks[task].id, "review",
+        json_pack("{s:s, s:s?}", "decision", "reject", "feedback", feedback));
+  }
+  return ctl_done(e, rc, task, err);
+}
+
+int rt_engine_retry(struct rt_engine *e, size_t task, struct crl_err *err) {
+  int rc = sched_task_retry(e->sched, task, rt_engine_now(e), &e->acts);
+
+  if (rc == 0)
+    ctl_reason(e, task, "retried");
+  return ctl_done(e, rc, task, err);
+}
+
+int rt_engine_cancel_task(struct rt_engine *e, size_t task,
+                          struct crl_err *err) {
+  enum sched_state st = sched_task_state(e->sched, task);
+  int rc;
+
+  if (sched_state_is_terminal(st))
+    return ctl_done(e, CRL_EINVALID_TRANSITION, task, err);
+  rc = sched_task_cancel(e->sched, task, rt_engine_now(e), &e->acts);
+  if (rc == 0)
+    e->cancels++;
+  return ctl_done(e, rc, task, err);
+}
+
+int rt_engine_cancel(struct rt_engine *e, struct crl_err *err) {
+  int rc;
+
+  if (e->finished)
+    return crl_err_set(err, CRL_EINVALID_TRANSITION, "mission %s is over",
+                       e->m->name);
+  e->cancels++;
+  rc = sched_cancel_all(e->sched, rt_engine_now(e), &e->acts);
+  ctl_event(e, NULL, "mission.cancel", json_object());
+  return ctl_done(e, rc, 0, err);
+}
+
+int rt_engine_pause(struct rt_engine *e, int paused, struct crl_err *err) {
+  if (e->finished)
+    return crl_err_set(err, CRL_EINVALID_TRANSITION, "mission %s is over",
+                       e->m->name);
+  if (sched_paused(e->sched) == (paused != 0))
+    return crl_err_set(err, CRL_EINVALID_TRANSITION, "mission %s is %s already",
+                       e->m->name, paused ? "paused" : "running");
+  sched_pause(e->sched, paused);
+  ctl_event(e, NULL, paused ? "mission.pause" : "mission.resume",
+            json_object());
+  e->need_step = 1;
+  return 0;
+}
