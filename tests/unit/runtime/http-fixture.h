@@ -147,7 +147,8 @@ static void fx_resp_free(struct fx_resp *r) {
 }
 
 /* The error code string of an error body ("" when not one). */
-static const char *fx_error_code(const char *body, char *out, size_t n) {
+__attribute__((unused)) static const char *fx_error_code(const char *body,
+                                                         char *out, size_t n) {
   json_t *v = json_loads(body, 0, NULL);
   const char *s =
       json_string_value(json_object_get(json_object_get(v, "error"), "code"));
@@ -225,7 +226,7 @@ static char *fx_read_until(int fd, const char *needle) {
 }
 
 /* Reads one response with a Content-Length body from fd. New string. */
-static char *fx_read_response(int fd) {
+__attribute__((unused)) static char *fx_read_response(int fd) {
   char *head = fx_read_until(fd, "\r\n\r\n"), *cl, *end;
   size_t want, have, hl;
 
@@ -247,7 +248,7 @@ static char *fx_read_response(int fd) {
   return head;
 }
 
-static int64_t fx_now_ms(void) {
+__attribute__((unused)) static int64_t fx_now_ms(void) {
   return (int64_t)(uv_hrtime() / 1000000);
 }
 
