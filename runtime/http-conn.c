@@ -147,8 +147,11 @@ int rt__http_conn_write(struct rt_http_conn *c, const char *data, size_t len) {
 }
 
 static void conn_shutdown_cb(uv_shutdown_t *req, int status) {
-  if (status < 0)
-    rt__http_conn_close(crl_container_of(req, struct rt_http_conn, shutdown));
+  struct rt_http_conn *c = crl_container_of(req, struct rt_http_conn, shutdown);
+
+  c->shut_done = 1;
+  if (status < 0 || c->eof)
+    rt__http_conn_close(c);
 }
 
 /*
@@ -257,11 +260,31 @@ static void conn_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
   buf->len = sizeof(c->srv->rbuf);
 }
 
+/*
+ * The peer's EOF. While a handler holds a request or a stream runs, it means
+ * the client is gone: close (the request is aborted). Otherwise the client
+ * may only have half-closed after its last request, so its replies still
+ * drain before we close.
+ */
+static void conn_read_eof(struct rt_http_conn *c, ssize_t nread) {
+  if (nread != UV_EOF || c->phase == RT_HTTP_BUSY ||
+      c->phase == RT_HTTP_STREAM) {
+    rt__http_conn_close(c);
+    return;
+  }
+  c->eof = 1;
+  conn_update_reading(c);
+  if (c->phase != RT_HTTP_LINGER)
+    conn_linger(c);
+  else if (c->shut_done)
+    rt__http_conn_close(c);
+}
+
 static void conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   struct rt_http_conn *c = s->data;
 
   if (nread < 0) {
-    rt__http_conn_close(c);
+    conn_read_eof(c, nread);
     return;
   }
   /* A stream's client has nothing to say; its bytes are dropped, and only

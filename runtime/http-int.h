@@ -94,6 +94,8 @@ struct rt_http_conn {
   int reading;
   int processing; /* inside conn_process: replies must not re-enter it */
   int served;     /* counted in the server's nserved */
+  int eof;        /* the peer half-closed (or closed) its side */
+  int shut_done;  /* our half-close went out after the last reply */
   int closing;
   int handles;
 };

@@ -600,3 +600,20 @@ Test(rt_http, status_table_maps_codes) {
   free(s);
   json_decref(b);
 }
+
+Test(rt_http, half_closed_client_still_gets_its_reply) {
+  char *resp;
+  int fd;
+
+  start(NULL);
+  fd = fx_connect();
+  /* socat and `nc -N` send the request, then shut their side down. */
+  fx_sends(fd, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n");
+  cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+  resp = fx_read_all(fd, NULL);
+  cr_assert(strstr(resp, "HTTP/1.1 200 OK\r\n"), "%s", resp);
+  cr_assert(strstr(resp, "{\"ok\":true}"), "%s", resp);
+  free(resp);
+  close(fd);
+  fx_stop();
+}
