@@ -44,8 +44,8 @@ static int fuzz_drain(struct rt__http_parse *p, struct crl_buf *in) {
   int status;
 
   while (in->len > 0) {
-    if (rt__http_parse_feed(p, in->data, in->len, &used, &req, &status,
-                            &err) < 0)
+    if (rt__http_parse_feed(p, in->data, in->len, &used, &req, &status, &err) <
+        0)
       return -1;
     crl_buf_consume(in, used);
     if (req == NULL)
