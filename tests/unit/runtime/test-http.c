@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "http-fixture.h"
+#include "http-int.h"
 
 static void h_health(struct rt_http_req *req, void *payload) {
   rt_http_reply_json(req, 200, json_pack("{s:b}", "ok", 1));
@@ -394,7 +395,7 @@ Test(rt_http, idle_keep_alive_connection_is_closed) {
 }
 
 Test(rt_http, hundreds_of_idle_connections_leave_the_server_answering) {
-  enum { N = 320 };
+  enum { N = 500 };
   struct fx_resp r;
   int fds[N];
   char *resp;
@@ -408,7 +409,7 @@ Test(rt_http, hundreds_of_idle_connections_leave_the_server_answering) {
   cr_assert(strstr(resp, "200 OK"));
   free(resp);
   cr_assert_eq(fx_get("/v1/conns", &r), 200);
-  cr_assert_str_eq(r.body, "{\"conns\":321}");
+  cr_assert_str_eq(r.body, "{\"conns\":501}");
   fx_resp_free(&r);
   for (int i = 0; i < N; i++)
     close(fds[i]);
@@ -616,4 +617,39 @@ Test(rt_http, half_closed_client_still_gets_its_reply) {
   free(resp);
   close(fd);
   fx_stop();
+}
+
+Test(rt_http, parser_yields_the_same_request_fed_byte_by_byte) {
+  static const char in[] =
+      "POST /v1/tasks/a%2Fb/approve?x=%41+b HTTP/1.1\r\nHost: x\r\n"
+      "Content-Type: application/json\r\nLast-Event-ID: 7\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4\r\n\":1}\r\n"
+      "0\r\n\r\nGET / HTTP/1.1\r\n\r\n";
+  struct crl_err err = CRL_ERR_INIT;
+  struct rt__http_parse p;
+  struct rt_http_req *req = NULL, *got[2] = {NULL, NULL};
+  size_t used, n = 0;
+  int status;
+
+  rt__http_parse_init(&p, 4096, 4096);
+  for (size_t i = 0; i < sizeof(in) - 1; i++) {
+    cr_assert_eq(rt__http_parse_feed(&p, in + i, 1, &used, &req, &status, &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(used, 1);
+    if (req != NULL)
+      got[n++] = req;
+  }
+  cr_assert_eq(n, 2);
+  cr_assert_str_eq(got[0]->method, "POST");
+  cr_assert_str_eq(got[0]->path, "/v1/tasks/a/b/approve");
+  cr_assert_str_eq(got[0]->raw_path, "/v1/tasks/a%2Fb/approve");
+  cr_assert_str_eq(rt_http_req_query(got[0], "x"), "A b");
+  cr_assert_str_eq(got[0]->content_type, "application/json");
+  cr_assert_str_eq(got[0]->last_event_id, "7");
+  cr_assert_eq(got[0]->body_len, 7);
+  cr_assert_str_eq(got[0]->body, "{\"a\":1}");
+  cr_assert_str_eq(got[1]->path, "/");
+  rt__http_req_free(got[0]);
+  rt__http_req_free(got[1]);
+  rt__http_parse_close(&p);
 }
