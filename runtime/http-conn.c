@@ -195,8 +195,9 @@ void rt__http_conn_answered(struct rt_http_conn *c, int keep) {
     conn_set_phase(c, RT_HTTP_READING);
   else
     conn_set_phase(c, RT_HTTP_IDLE);
-  if (!c->processing)
-    conn_process(c);
+  /* The next pipelined request is taken when this reply's write completes
+   * (conn_write_cb), never from inside the reply call: a daemon answering
+   * many long polls in a loop must not see new requests arrive in it. */
 }
 
 void rt__http_conn_streaming(struct rt_http_conn *c, struct rt_sse *sse) {
@@ -231,7 +232,6 @@ static void conn_process(struct rt_http_conn *c) {
   size_t used;
   int rc, status;
 
-  c->processing = 1;
   while (!c->closing && c->active == NULL && c->in.len > 0 &&
          (c->phase == RT_HTTP_IDLE || c->phase == RT_HTTP_READING) &&
          conn_unsent(c) <= c->srv->opts.max_unsent_bytes) {
@@ -249,7 +249,6 @@ static void conn_process(struct rt_http_conn *c) {
       break;
     conn_dispatch(c, req);
   }
-  c->processing = 0;
   conn_update_reading(c);
 }
 

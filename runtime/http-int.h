@@ -92,10 +92,9 @@ struct rt_http_conn {
   struct rt_sse *sse;
   enum rt__http_phase phase;
   int reading;
-  int processing; /* inside conn_process: replies must not re-enter it */
-  int served;     /* counted in the server's nserved */
-  int eof;        /* the peer half-closed (or closed) its side */
-  int shut_done;  /* our half-close went out after the last reply */
+  int served;    /* counted in the server's nserved */
+  int eof;       /* the peer half-closed (or closed) its side */
+  int shut_done; /* our half-close went out after the last reply */
   int closing;
   int handles;
 };
