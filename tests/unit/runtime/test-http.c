@@ -196,7 +196,9 @@ Test(rt_http, json_body_round_trips) {
   fx_stop();
 }
 
-static void expect_bad_json(CURL *c, const char *body, size_t len) {
+/* Posts body and expects a 400 whose message names why. */
+static void expect_bad_json(CURL *c, const char *body, size_t len,
+                            const char *why) {
   struct fx_resp r;
   char code[64];
 
@@ -204,6 +206,7 @@ static void expect_bad_json(CURL *c, const char *body, size_t len) {
   cr_assert_eq(r.status, 400, "%.60s -> %ld", body, r.status);
   cr_assert_str_eq(fx_error_code(r.body, code, sizeof(code)), "BAD_REQUEST");
   cr_assert(strstr(r.body, "invalid JSON body"), "%s", r.body);
+  cr_assert(strstr(r.body, why), "%s", r.body);
   fx_resp_free(&r);
 }
 
@@ -214,12 +217,12 @@ Test(rt_http, invalid_json_utf8_and_deep_nesting_are_400) {
 
   memset(nest, '[', deep);
   start(NULL);
-  expect_bad_json(c, "{\"a\":", 5);
-  expect_bad_json(c, "\"\xff\xfe\"", 4);
-  expect_bad_json(c, "{\"a\":\"\xC3\"}", 9);
-  expect_bad_json(c, "\"a\\u0000b\"", 10);
-  expect_bad_json(c, "", 0);
-  expect_bad_json(c, nest, deep);
+  expect_bad_json(c, "{\"a\":", 5, "end of file");
+  expect_bad_json(c, "{\"a\":\"\xff\xfe\"}", 10, "byte 0xff");
+  expect_bad_json(c, "{\"a\":\"\xC3\"}", 9, "byte 0xc3");
+  expect_bad_json(c, "{\"a\":\"a\\u0000b\"}", 16, "u0000");
+  expect_bad_json(c, "", 0, "expected");
+  expect_bad_json(c, nest, deep, "maximum parsing depth");
   free(nest);
   curl_easy_cleanup(c);
   fx_stop();
@@ -652,4 +655,35 @@ Test(rt_http, parser_yields_the_same_request_fed_byte_by_byte) {
   rt__http_req_free(got[0]);
   rt__http_req_free(got[1]);
   rt__http_parse_close(&p);
+}
+
+Test(rt_http, expect_100_continue_is_answered) {
+  struct rt_http_opts o = RT_HTTP_OPTS_INIT;
+  size_t big = 1500000;
+  char *body = malloc(big + 1);
+  struct curl_slist *h = curl_slist_append(NULL, "Expect: 100-continue");
+  CURL *c = curl_easy_init();
+  struct fx_resp r;
+  int64_t t0;
+
+  o.max_body_bytes = 4 * 1024 * 1024;
+  start(&o);
+  memset(body, 'x', big);
+  memcpy(body, "{\"a\":\"", 6);
+  memcpy(body + big - 2, "\"}", 2);
+  body[big] = '\0';
+  /* Without our 100 Continue, curl would wait 20 s before sending. */
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, 20000L);
+  t0 = fx_now_ms();
+  cr_assert_eq(fx_curl(c, "POST", "/v1/echo", body, big, &r), CURLE_OK);
+  cr_assert_lt(fx_now_ms() - t0, 15000);
+  cr_assert_eq(r.status, 200, "%s%.200s", r.headers, r.body);
+  cr_assert(strstr(r.headers, "HTTP/1.1 100 Continue"), "%s", r.headers);
+  cr_assert_eq(r.len, big);
+  fx_resp_free(&r);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  free(body);
+  fx_stop();
 }
