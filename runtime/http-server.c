@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static void opts_fill(struct rt_http_opts *o, const struct rt_http_opts *in) {
@@ -92,9 +93,15 @@ static int server_mkparent(const char *path, struct crl_err *err) {
 
 int rt_http_server_listen(struct rt_http_server *srv, const char *path,
                           struct crl_err *err) {
+  struct sockaddr_un sa;
   struct stat st;
   int rc;
 
+  /* libuv before 1.46 silently truncates a long path and binds elsewhere. */
+  if (strlen(path) >= sizeof(sa.sun_path))
+    return crl_err_set(err, -ENAMETOOLONG,
+                       "socket path longer than %zu bytes: %s",
+                       sizeof(sa.sun_path) - 1, path);
   if ((rc = server_mkparent(path, err)) < 0)
     return rc;
   /* Only a socket is removed: a regular file at the path is a mistake the

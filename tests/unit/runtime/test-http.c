@@ -687,3 +687,21 @@ Test(rt_http, expect_100_continue_is_answered) {
   free(body);
   fx_stop();
 }
+
+Test(rt_http, socket_path_too_long_is_refused) {
+  struct crl_err err = CRL_ERR_INIT;
+  char path[200];
+
+  memset(path, 'a', sizeof(path) - 1);
+  path[0] = '/';
+  path[sizeof(path) - 1] = '\0';
+  cr_assert_eq(uv_loop_init(&fx.loop), 0);
+  cr_assert_eq(rt_http_server_new(&fx.srv, &fx.loop, NULL, routes,
+                                  CRL_ARRAY_SIZE(routes), NULL),
+               0);
+  cr_assert_eq(rt_http_server_listen(fx.srv, path, &err), -ENAMETOOLONG);
+  cr_assert(strstr(err.msg, "longer than 107 bytes"), "%s", err.msg);
+  rt_http_server_close(fx.srv, NULL, NULL);
+  cr_assert_eq(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+  cr_assert_eq(uv_loop_close(&fx.loop), 0);
+}
