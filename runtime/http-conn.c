@@ -5,7 +5,7 @@
  * and its reply has drained below the unsent bound. One timer per
  * connection carries the phase's deadline: idle keep-alive, request read
  * (from a request's first byte, never extended: slowloris), the linger
- * after a last reply, or the SSE heartbeat. A connection is freed only in
+ * after a last reply, or a stream's heartbeat. A connection is freed only in
  * the close callback of its last handle (STYLE.md rule 12), which is also
  * where a pending request's abort callback and a stream's close callback
  * run, so neither ever runs inside a call its owner made.
@@ -43,8 +43,6 @@ static void conn_set_phase(struct rt_http_conn *c, enum rt__http_phase phase) {
     conn_timer_start(c, o->idle_timeout_ms, 0);
   else if (phase == RT_HTTP_READING || phase == RT_HTTP_LINGER)
     conn_timer_start(c, o->read_timeout_ms, 0);
-  else if (phase == RT_HTTP_STREAM)
-    conn_timer_start(c, o->sse_heartbeat_ms, o->sse_heartbeat_ms);
   else
     uv_timer_stop(&c->timer);
 }
@@ -80,8 +78,8 @@ static void conn_handle_closed(uv_handle_t *h) {
   if (c->served)
     srv->nserved--;
   conn_abort_active(c);
-  if (c->sse != NULL)
-    rt__sse_conn_closed(c->sse);
+  if (c->stream != NULL)
+    rt__http_stream_closed(c->stream);
   rt__http_parse_close(&c->parse);
   crl_buf_close(&c->in);
   free(c);
@@ -102,7 +100,7 @@ static void conn_timer_cb(uv_timer_t *t) {
   struct rt_http_conn *c = crl_container_of(t, struct rt_http_conn, timer);
 
   if (c->phase == RT_HTTP_STREAM) {
-    rt__sse_heartbeat(c->sse);
+    rt__http_stream_heartbeat(c->stream);
     return;
   }
   log_debug("%s: closing connection in phase %d", __func__, (int)c->phase);
@@ -133,7 +131,7 @@ int rt__http_conn_write(struct rt_http_conn *c, const char *data, size_t len) {
   struct conn_write *w;
   uv_buf_t buf;
 
-  if (c->closing)
+  if (c->closing || c->phase == RT_HTTP_LINGER)
     return -EPIPE;
   w = xmalloc(sizeof(*w) + len);
   memcpy(w->data, data, len);
@@ -170,6 +168,10 @@ static void conn_linger(struct rt_http_conn *c) {
     rt__http_conn_close(c);
 }
 
+void rt__http_conn_finish(struct rt_http_conn *c) {
+  conn_linger(c);
+}
+
 /* Answers with an error outside any handler (parse errors, refusals) and
  * closes after it. */
 static void conn_fail(struct rt_http_conn *c, int code, int status,
@@ -200,10 +202,15 @@ void rt__http_conn_answered(struct rt_http_conn *c, int keep) {
    * many long polls in a loop must not see new requests arrive in it. */
 }
 
-void rt__http_conn_streaming(struct rt_http_conn *c, struct rt_sse *sse) {
+void rt__http_conn_streaming(struct rt_http_conn *c,
+                             struct rt_http_stream *stream, int heartbeat) {
+  uint64_t every = c->srv->opts.sse_heartbeat_ms;
+
   c->active = NULL;
-  c->sse = sse;
+  c->stream = stream;
   conn_set_phase(c, RT_HTTP_STREAM);
+  if (heartbeat)
+    conn_timer_start(c, every, every);
 }
 
 static void conn_dispatch(struct rt_http_conn *c, struct rt_http_req *req) {

@@ -76,7 +76,7 @@ enum rt__http_phase {
   RT_HTTP_IDLE,    /* between requests: idle timeout */
   RT_HTTP_READING, /* a request is arriving: read timeout */
   RT_HTTP_BUSY,    /* a handler holds the request: no timeout */
-  RT_HTTP_STREAM,  /* an SSE stream: heartbeat */
+  RT_HTTP_STREAM,  /* a streamed response: heartbeat, if any */
   RT_HTTP_LINGER   /* last reply queued, closing after it drains */
 };
 
@@ -89,7 +89,7 @@ struct rt_http_conn {
   struct rt__http_parse parse;
   struct crl_buf in;
   struct rt_http_req *active;
-  struct rt_sse *sse;
+  struct rt_http_stream *stream;
   enum rt__http_phase phase;
   int reading;
   int served;    /* counted in the server's nserved */
@@ -120,21 +120,34 @@ struct rt_http_server {
 void rt__http_conn_accept(struct rt_http_server *srv);
 /* Closes conn now, dropping unsent bytes; safe to call twice. */
 void rt__http_conn_close(struct rt_http_conn *conn);
-/* Queues a copy of len bytes. Returns 0 or -EPIPE when closing. */
+/* Closes conn once its queued bytes have drained (bounded by the read
+ * timeout for a peer that does not read). */
+void rt__http_conn_finish(struct rt_http_conn *conn);
+/* Queues a copy of len bytes. Returns 0 or -EPIPE when closing or
+ * finishing. */
 int rt__http_conn_write(struct rt_http_conn *conn, const char *data,
                         size_t len);
 /* The active request was answered (keep: the connection stays open). */
 void rt__http_conn_answered(struct rt_http_conn *conn, int keep);
-/* The active request became an SSE stream. */
-void rt__http_conn_streaming(struct rt_http_conn *conn, struct rt_sse *sse);
+/* The active request became a streamed response (heartbeat: run the
+ * stream's heartbeat on the connection timer). */
+void rt__http_conn_streaming(struct rt_http_conn *conn,
+                             struct rt_http_stream *stream, int heartbeat);
 /* SO_PEERCRED (and SO_PEERGROUPS) of fd against the server's options. */
 int rt__http_peer_allowed(const struct rt_http_server *srv, int fd);
 /* Frees the server once it is closing and its last handle closed. */
 void rt__http_server_maybe_free(struct rt_http_server *srv);
 
-/* sse.c: the stream's end, called by the connection as it closes. */
-void rt__sse_conn_closed(struct rt_sse *sse);
-void rt__sse_heartbeat(struct rt_sse *sse);
+/* http-stream.c: opens a stream with extra head lines (may be NULL) and a
+ * heartbeat written every opts.sse_heartbeat_ms (static string or NULL). */
+struct rt_http_stream *
+rt__http_stream_open(struct rt_http_req *req, int status, const char *ctype,
+                     const char *extra, const char *heartbeat,
+                     rt_http_stream_close_cb cb, void *payload);
+/* The connection's timer fired / the connection closed (runs the owner's
+ * close callback and frees the stream). */
+void rt__http_stream_heartbeat(struct rt_http_stream *stream);
+void rt__http_stream_closed(struct rt_http_stream *stream);
 
 /* http-reply.c: writes a complete response head plus body. */
 int rt__http_write_response(struct rt_http_conn *conn, int status,

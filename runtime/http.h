@@ -23,6 +23,7 @@
 
 struct rt_http_server;
 struct rt_http_conn;
+struct rt_http_stream;
 struct rt_sse;
 
 /*
@@ -44,7 +45,8 @@ struct rt_http_opts {
   /* Connections served at once; past it a new one gets 503 and is closed. */
   unsigned max_conns;
   /* Reply bytes a connection may have queued but unsent before it stops
-   * serving its next pipelined request (plain replies) or is closed (SSE). */
+   * serving its next pipelined request (plain replies) or is closed
+   * (streams and SSE). */
   size_t max_unsent_bytes;
   /* SSE comment heartbeat period in ms. */
   uint64_t sse_heartbeat_ms;
@@ -76,7 +78,8 @@ struct rt_http_kv {
 /*
  * One parsed request. All fields are read-only for handlers and owned by the
  * request. The request lives until it is answered (rt_http_reply_*), turned
- * into a stream (rt_sse_open), or aborted (its abort callback runs).
+ * into a stream (rt_http_stream_open, rt_sse_open), or aborted (its abort
+ * callback runs).
  */
 struct rt_http_req {
   const char *method; /* "GET", "POST", ... */
@@ -187,13 +190,40 @@ int rt_http_status_of(int code);
 json_t *rt_http_error_body(int code, const char *message, json_t *details);
 
 /*
- * Server-Sent Events. rt_sse_open answers req with a text/event-stream
- * header and turns its connection into a stream (req is invalid afterwards).
- * The stream sends ": hb" comments every opts.sse_heartbeat_ms and is
- * closed by the server when the client goes away or does not read and more
- * than opts.max_unsent_bytes wait unsent. cb(stream, payload) runs exactly
- * once when the stream ends for any reason, including rt_sse_close; the
- * stream is freed after cb returns. Returns NULL when the connection died.
+ * Streamed responses. rt_http_stream_open answers req with status and
+ * content_type, no Content-Length (the body runs until the connection
+ * closes), and turns the connection into a stream; req is invalid
+ * afterwards. The server closes the stream when the client goes away or
+ * does not read and more than opts.max_unsent_bytes wait unsent.
+ * cb(stream, payload) runs exactly once when the stream ends for any reason,
+ * including rt_http_stream_close, always from the loop and never inside a
+ * call the owner made; the stream is freed after cb returns. Returns NULL
+ * when the connection died first (cb does not run).
+ */
+typedef void (*rt_http_stream_close_cb)(struct rt_http_stream *stream,
+                                        void *payload);
+
+struct rt_http_stream *rt_http_stream_open(struct rt_http_req *req, int status,
+                                           const char *content_type,
+                                           rt_http_stream_close_cb cb,
+                                           void *payload);
+/* Queues len bytes. Returns 0, -EPIPE (the stream is closing), or
+ * CRL_ETOOBIG when these bytes pushed the unsent bytes over the bound and
+ * the stream is now closing. */
+int rt_http_stream_write(struct rt_http_stream *stream, const void *data,
+                         size_t len);
+/* Ends the stream: what is queued still drains (for at most
+ * opts.read_timeout_ms), then the connection closes and the close callback
+ * runs. Later writes return -EPIPE. */
+void rt_http_stream_close(struct rt_http_stream *stream);
+/* Bytes queued for this stream and not yet taken by the kernel. */
+size_t rt_http_stream_unsent(const struct rt_http_stream *stream);
+
+/*
+ * Server-Sent Events: a stream (same lifetime, close callback and
+ * backpressure rules as above) whose head is text/event-stream with
+ * Cache-Control: no-cache, and which sends a ": hb" comment every
+ * opts.sse_heartbeat_ms.
  */
 typedef void (*rt_sse_close_cb)(struct rt_sse *stream, void *payload);
 
@@ -208,7 +238,7 @@ struct rt_sse *rt_sse_open(struct rt_http_req *req, rt_sse_close_cb cb,
  */
 int rt_sse_send(struct rt_sse *stream, const char *id, const char *event,
                 const char *data);
-/* Ends the stream; the close callback follows from the loop. */
+/* Ends the stream as rt_http_stream_close does. */
 void rt_sse_close(struct rt_sse *stream);
 /* Bytes queued for this stream and not yet taken by the kernel. */
 size_t rt_sse_unsent(const struct rt_sse *stream);

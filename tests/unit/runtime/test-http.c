@@ -99,6 +99,33 @@ static void h_slow(struct rt_http_req *req, void *payload) {
   rt_http_req_on_abort(req, later_abort, l);
 }
 
+#define FOLLOW_BULK 240000
+
+static uv_sem_t stream_sem;
+
+static void follow_closed(struct rt_http_stream *s, void *payload) {
+  uv_sem_post(&stream_sem);
+}
+
+/* Like `GET /v1/runs/{id}/output?follow=1`: plain text written over time. */
+static void h_follow(struct rt_http_req *req, void *payload) {
+  struct rt_http_stream *s =
+      rt_http_stream_open(req, 200, "text/plain", follow_closed, NULL);
+  char *bulk = xmalloc(FOLLOW_BULK);
+
+  memset(bulk, 'x', FOLLOW_BULK);
+  cr_assert_not_null(s);
+  cr_assert_eq(rt_http_stream_write(s, "line 1\n", 7), 0);
+  /* More than the kernel takes at once: the close below must let the
+   * queued rest drain first. */
+  cr_assert_eq(rt_http_stream_write(s, bulk, FOLLOW_BULK), 0);
+  cr_assert_eq(rt_http_stream_write(s, "line 2\n", 7), 0);
+  free(bulk);
+  rt_http_stream_close(s);
+  /* Closing is asynchronous; until the callback the stream refuses bytes. */
+  cr_assert_eq(rt_http_stream_write(s, "late\n", 5), -EPIPE);
+}
+
 static const struct rt_http_route routes[] = {
     {"GET", "/v1/health", h_health},
     {"GET", "/v1/conns", h_conns},
@@ -109,6 +136,7 @@ static const struct rt_http_route routes[] = {
     {"GET", "/metrics", h_metrics},
     {"GET", "/v1/tasks/{id}", h_missing},
     {"GET", "/v1/slow", h_slow},
+    {"GET", "/v1/follow", h_follow},
 };
 
 static void start(const struct rt_http_opts *o) {
@@ -704,4 +732,30 @@ Test(rt_http, socket_path_too_long_is_refused) {
   rt_http_server_close(fx.srv, NULL, NULL);
   cr_assert_eq(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
   cr_assert_eq(uv_loop_close(&fx.loop), 0);
+}
+
+Test(rt_http, handler_turns_its_connection_into_a_stream) {
+  char *got, *body;
+  size_t n;
+  int fd;
+
+  uv_sem_init(&stream_sem, 0);
+  start(NULL);
+  fd = fx_connect();
+  fx_sends(fd, "GET /v1/follow HTTP/1.1\r\nHost: x\r\n\r\n");
+  got = fx_read_all(fd, &n);
+  body = strstr(got, "\r\n\r\n");
+  cr_assert_not_null(body);
+  cr_assert(strstr(got, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"),
+            "%.200s", got);
+  cr_assert_eq(memmem(got, (size_t)(body - got), "Content-Length", 14), NULL);
+  body += 4;
+  cr_assert_eq(n - (size_t)(body - got), 7 + FOLLOW_BULK + 7);
+  cr_assert_eq(strncmp(body, "line 1\nxxx", 10), 0);
+  cr_assert_str_eq(body + 7 + FOLLOW_BULK, "line 2\n");
+  free(got);
+  close(fd);
+  uv_sem_wait(&stream_sem);
+  fx_stop();
+  uv_sem_destroy(&stream_sem);
 }
