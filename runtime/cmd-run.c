@@ -26,7 +26,7 @@ static void run_usage(FILE *fp) {
         fp);
 }
 
-static char *run_shim_path(void) {
+char *rt_shim_path(void) {
   char self[PATH_MAX], *slash, *out;
   const char *env = getenv("CORRAL_SHIM");
   ssize_t n;
@@ -87,7 +87,7 @@ static int run_mission(const struct run_args *a, struct msn_mission *m) {
   struct rt_engine_opts o = {0};
   struct crl_err err = CRL_ERR_INIT;
   struct rt_engine e;
-  char *dir = NULL, *shim = run_shim_path();
+  char *dir = NULL, *shim = rt_shim_path();
   uv_loop_t loop;
   int code = RT_EXIT_USAGE;
 

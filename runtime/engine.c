@@ -526,11 +526,10 @@ void rt_engine_abort(struct rt_engine *e) {
   engine_handles_close(e);
   if (e->view != NULL)
     rt_view_finish(e->view, -1);
-  if (!e->opts.embedded)
-    uv_run(e->loop, UV_RUN_DEFAULT);
-  else
-    while (e->closing > 0)
-      uv_run(e->loop, UV_RUN_ONCE);
+  e->aborted = 1;
+  if (e->opts.embedded)
+    return; /* the owner waits for rt_engine_idle, then closes */
+  uv_run(e->loop, UV_RUN_DEFAULT);
   rt_engine_close(e);
 }
 
@@ -556,7 +555,8 @@ void rt_engine_detach(struct rt_engine *e) {
 }
 
 int rt_engine_idle(const struct rt_engine *e) {
-  return (e->finished || e->detaching) && e->closing == 0 && e->live == 0;
+  return (e->finished || e->detaching || e->aborted) && e->closing == 0 &&
+         e->live == 0;
 }
 
 void rt_engine_close(struct rt_engine *e) {

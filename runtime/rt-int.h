@@ -49,6 +49,7 @@ extern const struct rt_cmd rt_cmd_doctor;
 extern const struct rt_cmd rt_cmd_approve;
 extern const struct rt_cmd rt_cmd_reject;
 extern const struct rt_cmd rt_cmd_gc;
+extern const struct rt_cmd rt_cmd_daemon;
 
 /* Common options parsed the same way by every verb. */
 struct rt_common {
@@ -72,6 +73,14 @@ int rt_mission_pick(char **out, struct store *st, const char *name,
 /* A cgroup v2 directory under which shims may create one leaf per run, or
  * NULL when the host gives us none (cgroup.c). Heap-owned. */
 char *rt_cgroup_parent(void);
+
+/* The control socket: opt, else $CORRAL_SOCKET, else
+ * $XDG_RUNTIME_DIR/corral/corral.sock, else /tmp/corral-<uid>/corral.sock.
+ * Heap. */
+char *rt_socket_path(const char *opt);
+
+/* corral-shim beside our own binary, or $CORRAL_SHIM. Heap. */
+char *rt_shim_path(void);
 
 /* mkdir -p with mode. */
 int rt_mkdirs(const char *path, mode_t mode);
@@ -198,6 +207,7 @@ struct rt_engine {
   int own_store; /* opened the store itself */
   int closing;   /* engine handles still closing */
   int detaching; /* rt_engine_detach: runs close, agents live on */
+  int aborted;   /* rt_engine_init failed */
   struct crl_err err;
 };
 
@@ -207,7 +217,8 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
 /* Runs the loop until the mission is over; returns an RT_EXIT_* code. */
 int rt_engine_run(struct rt_engine *e);
 void rt_engine_close(struct rt_engine *e);
-/* Cleans up after a failed rt_engine_init. */
+/* Cleans up after a failed rt_engine_init; an embedded engine only starts
+ * closing (wait for rt_engine_idle, then rt_engine_close). */
 void rt_engine_abort(struct rt_engine *e);
 /* Stops watching the mission without stopping its agents (daemon shutdown):
  * every run's handles close, shims go on, the next engine re-attaches. The

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void rt_errorf(const char *fmt, ...) {
   va_list ap;
@@ -106,4 +107,19 @@ int rt_mission_pick(char **out, struct store *st, const char *name,
                        "no mission in this state dir");
   *out = id;
   return 0;
+}
+
+char *rt_socket_path(const char *opt) {
+  const char *env = getenv("CORRAL_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
+  char *out;
+
+  if (opt != NULL)
+    return xstrdup(opt);
+  if (env != NULL && env[0] != '\0')
+    return xstrdup(env);
+  if (xdg != NULL && xdg[0] == '/')
+    xasprintf(&out, "%s/corral/corral.sock", xdg);
+  else
+    xasprintf(&out, "/tmp/corral-%ld/corral.sock", (long)getuid());
+  return out;
 }

@@ -1,0 +1,207 @@
+/*
+ * The control socket's route table, and the resources that are about the
+ * daemon itself: health, info, stats, Prometheus metrics, costs, audit, and
+ * the question and approval gates (raised through the agent channel, which
+ * is not built yet: the lists are empty and an id is unknown).
+ */
+#include "api.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct rt_http_route rt_api_routes[] = {
+    {"GET", "/v1/health", api_health},
+    {"GET", "/v1/info", api_info},
+    {"GET", "/v1/stats", api_stats},
+    {"GET", "/v1/metrics", api_metrics},
+    {"POST", "/v1/missions", api_missions_post},
+    {"GET", "/v1/missions", api_missions_list},
+    {"GET", "/v1/missions/{id}", api_mission_get},
+    {"POST", "/v1/missions/{id}/pause", api_mission_pause},
+    {"POST", "/v1/missions/{id}/resume", api_mission_resume},
+    {"POST", "/v1/missions/{id}/cancel", api_mission_cancel},
+    {"GET", "/v1/missions/{id}/tickets", api_mission_tickets},
+    {"GET", "/v1/tickets/{id}", api_ticket_get},
+    {"GET", "/v1/tasks", api_tasks_list},
+    {"GET", "/v1/tasks/{id}", api_task_get},
+    {"POST", "/v1/tasks/{id}/approve", api_task_approve},
+    {"POST", "/v1/tasks/{id}/reject", api_task_reject},
+    {"POST", "/v1/tasks/{id}/retry", api_task_retry},
+    {"POST", "/v1/tasks/{id}/cancel", api_task_cancel},
+    {"GET", "/v1/runs/{id}", api_run_get},
+    {"GET", "/v1/runs/{id}/output", api_run_output},
+    {"GET", "/v1/events", api_events},
+    {"GET", "/v1/costs", api_costs},
+    {"GET", "/v1/audit", api_audit},
+    {"GET", "/v1/questions", api_questions},
+    {"POST", "/v1/questions/{id}/answer", api_question_answer},
+    {"GET", "/v1/approvals", api_approvals},
+    {"POST", "/v1/approvals/{id}/approve", api_approval_decide},
+    {"POST", "/v1/approvals/{id}/deny", api_approval_decide},
+};
+
+const size_t rt_api_nroutes = CRL_ARRAY_SIZE(rt_api_routes);
+
+int api_query_int(struct rt_http_req *req, const char *name, int64_t def,
+                  int64_t *out) {
+  const char *v = rt_http_req_query(req, name);
+  char *end;
+
+  *out = def;
+  if (v == NULL)
+    return 0;
+  errno = 0;
+  *out = strtoll(v, &end, 10);
+  if (*v == '\0' || *end != '\0' || errno != 0 || *out < 0) {
+    rt_http_reply_error(req, CRL_EBAD_REQUEST,
+                        json_pack("{s:s, s:s}", "parameter", name, "value", v),
+                        "'%s' must be a non-negative integer", name);
+    return -1;
+  }
+  return 0;
+}
+
+API_HANDLER(api_health) {
+  rt_http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static json_int_t api_uptime(const struct rt_daemon *d) {
+  return (json_int_t)((crl_time_wall_ms() - d->started_ms) / 1000);
+}
+
+static size_t api_live(const struct rt_daemon *d, size_t *runs) {
+  size_t n = 0;
+
+  *runs = 0;
+  for (const struct rt_dmission *x = d->missions; x != NULL; x = x->next)
+    if (!x->done) {
+      n++;
+      *runs += x->eng.live;
+    }
+  return n;
+}
+
+API_HANDLER(api_info) {
+  struct rt_daemon *d = payload;
+
+  rt_http_reply_json(
+      req, 200,
+      json_pack("{s:s, s:I, s:i, s:s, s:[s,s,s,s,s,s]}", "version", CRL_VERSION,
+                "uptime_s", api_uptime(d), "pid", (int)getpid(), "state_dir",
+                d->state_dir, "capabilities", "missions", "tickets", "tasks",
+                "events-sse", "review", "worktrees"));
+}
+
+API_HANDLER(api_stats) {
+  struct rt_daemon *d = payload;
+  size_t runs, missions = api_live(d, &runs);
+
+  rt_http_reply_json(
+      req, 200,
+      json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "uptime_s",
+                api_uptime(d), "missions_running", (json_int_t)missions,
+                "runs_live", (json_int_t)runs, "connections",
+                (json_int_t)rt_http_server_conns(d->http), "subscribers",
+                (json_int_t)rt_daemon_feed_count(d), "events_sent",
+                (json_int_t)d->events_sent, "requests",
+                (json_int_t)d->requests));
+}
+
+API_HANDLER(api_metrics) {
+  struct rt_daemon *d = payload;
+  size_t runs, missions = api_live(d, &runs);
+  struct crl_buf b;
+
+  crl_buf_init(&b, 0);
+  crl_buf_printf(&b,
+                 "# HELP corral_up The daemon is up.\n# TYPE corral_up gauge\n"
+                 "corral_up 1\n"
+                 "# TYPE corral_uptime_seconds gauge\n"
+                 "corral_uptime_seconds %lld\n"
+                 "# TYPE corral_missions_running gauge\n"
+                 "corral_missions_running %zu\n"
+                 "# TYPE corral_runs_live gauge\ncorral_runs_live %zu\n"
+                 "# TYPE corral_subscribers gauge\ncorral_subscribers %zu\n"
+                 "# TYPE corral_events_sent_total counter\n"
+                 "corral_events_sent_total %llu\n",
+                 (long long)api_uptime(d), missions, runs,
+                 rt_daemon_feed_count(d), (unsigned long long)d->events_sent);
+  rt_http_reply_text(req, 200, "text/plain; version=0.0.4", b.data, b.len);
+  crl_buf_close(&b);
+}
+
+API_HANDLER(api_costs) {
+  const char *by = rt_http_req_query(req, "group_by");
+  static const char *const ok[] = {"mission", "ticket", "task", "agent"};
+  size_t i;
+
+  for (i = 0; by != NULL && i < CRL_ARRAY_SIZE(ok); i++)
+    if (strcmp(by, ok[i]) == 0)
+      break;
+  if (by != NULL && i == CRL_ARRAY_SIZE(ok)) {
+    rt_http_reply_error(req, CRL_EBAD_REQUEST, NULL,
+                        "group_by must be mission, ticket, task or agent");
+    return;
+  }
+  /* Usage and cost are recorded by the LLM gateway (issue 6), not yet
+   * here: nothing has been measured, so nothing is reported. */
+  rt_http_reply_json(req, 200,
+                     json_pack("{s:s, s:s, s:[]}", "group_by",
+                               by ? by : "mission", "currency", "USD",
+                               "groups"));
+}
+
+static const char *const api_audit_kinds[] = {
+    "review",        "policy",         "merge",          "gc",
+    "mission.pause", "mission.resume", "mission.cancel", "warning"};
+
+struct api_list {
+  json_t *v;
+  int64_t limit;
+};
+
+static int api_audit_one(const struct store_event *ev, void *payload) {
+  struct api_list *l = payload;
+
+  for (size_t i = 0; i < CRL_ARRAY_SIZE(api_audit_kinds); i++)
+    if (strcmp(ev->kind, api_audit_kinds[i]) == 0) {
+      json_array_append_new(l->v, api_event_json(ev));
+      break;
+    }
+  return (int64_t)json_array_size(l->v) >= l->limit;
+}
+
+API_HANDLER(api_audit) {
+  struct rt_daemon *d = payload;
+  struct api_list l = {json_array(), 0};
+  int64_t after;
+
+  if (api_query_int(req, "after", 0, &after) < 0 ||
+      api_query_int(req, "limit", 1000, &l.limit) < 0) {
+    json_decref(l.v);
+    return;
+  }
+  store_event_list(d->st, rt_http_req_query(req, "mission"), NULL, after,
+                   api_audit_one, &l);
+  rt_http_reply_json(req, 200, json_pack("{s:o}", "events", l.v));
+}
+
+API_HANDLER(api_questions) {
+  rt_http_reply_json(req, 200, json_pack("{s:[]}", "questions"));
+}
+
+API_HANDLER(api_question_answer) {
+  rt_http_reply_error(req, CRL_ENOT_FOUND, NULL, "no question %s",
+                      rt_http_req_param(req, "id"));
+}
+
+API_HANDLER(api_approvals) {
+  rt_http_reply_json(req, 200, json_pack("{s:[]}", "approvals"));
+}
+
+API_HANDLER(api_approval_decide) {
+  rt_http_reply_error(req, CRL_ENOT_FOUND, NULL, "no approval %s",
+                      rt_http_req_param(req, "id"));
+}
