@@ -72,6 +72,7 @@ void msn__task_clear(struct msn_task *t) {
   msn__argv_free(t->needs);
   msn__argv_free(t->command);
   msn__argv_free(t->env);
+  msn__argv_free(t->plan_command);
   free(t->sandbox);
   memset(t, 0, sizeof(*t));
 }

@@ -85,6 +85,10 @@ struct msn_task {
   int64_t grace_ms;        /* SIGTERM -> SIGKILL; default 10s */
   struct msn_retries retries;
   int review; /* review: required */
+  int plan;   /* plan: required: a plan run, approved, before the work */
+  char **plan_command;  /* the plan run's argv for exec agents, or NULL */
+  int64_t heartbeat_ms; /* the agent must call `corral agent heartbeat` at
+                           least this often (0: no heartbeat expected) */
   int line, col;
 };
 

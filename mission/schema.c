@@ -23,8 +23,8 @@
 #define KIND(name, fields) \
   { name, fields, CRL_ARRAY_SIZE(fields) }
 
-/* Most keys in any table (task has 13); suggestions look at this many. */
-#define SCHEMA_MAX_KEYS 16
+/* Most keys in any table (task has 16); suggestions look at this many. */
+#define SCHEMA_MAX_KEYS 24
 
 static void schema_budget(struct msn__ctx *c, const struct msn__field *f,
                           const struct msn__node *n, void *dst);
@@ -103,6 +103,11 @@ static const struct msn__field task_fields[] = {
     FIELD("retries", schema_retries, struct msn__taskdef, o.retries),
     FIELD("estimate", msn__conv_duration, struct msn__taskdef, t.estimate_ms),
     FIELD("review", msn__conv_review, struct msn__taskdef, t.review),
+    FIELD("plan", msn__conv_review, struct msn__taskdef, t.plan),
+    FIELD("plan_command", msn__conv_argv, struct msn__taskdef,
+          t.plan_command),
+    FIELD("heartbeat", msn__conv_duration, struct msn__taskdef,
+          t.heartbeat_ms),
     FIELD("sandbox", msn__conv_node, struct msn__taskdef, o.sandbox),
 };
 

@@ -146,10 +146,34 @@ static const char migration_3[] =
     "ALTER TABLE tickets ADD COLUMN detail TEXT;"
     "ALTER TABLE tasks ADD COLUMN feedback TEXT;";
 
+/*
+ * 4: the human gates an agent raises through its channel: a question or an
+ * action approval, open until answered, answered by a human or by its
+ * default when its deadline passes; and the phase of a task whose plan
+ * needs approval first ("plan", then "work").
+ */
+static const char migration_4[] =
+    "CREATE TABLE questions ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " mission_id TEXT NOT NULL,"
+    " task_id TEXT NOT NULL,"
+    " run_id INTEGER NOT NULL DEFAULT 0,"
+    " kind TEXT NOT NULL,"
+    " text TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'open',"
+    " answer TEXT,"
+    " default_answer TEXT,"
+    " deadline INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL DEFAULT 0,"
+    " answered_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX questions_state ON questions (state, id);"
+    "ALTER TABLE tasks ADD COLUMN phase TEXT;";
+
 static const char *const migrations[] = {
     migration_1,
     migration_2,
     migration_3,
+    migration_4,
 };
 
 int store__migration_count(void) {

@@ -18,7 +18,11 @@
 
 #define TASK_COLS                                                         \
   "mission_id, id, ticket_id, agent, state, reason, attempts, position, " \
-  "started_at, ended_at, feedback"
+  "started_at, ended_at, feedback, phase"
+
+#define QUESTION_COLS                                            \
+  "id, mission_id, task_id, run_id, kind, text, state, answer, " \
+  "default_answer, deadline, created_at, answered_at"
 
 #define TICKET_COLS                                                    \
   "t.mission_id, t.id, t.title, t.state, t.branch, t.head, t.merged, " \
@@ -122,6 +126,21 @@ static const char *const stmt_sql[STORE_STMT__COUNT] = {
         "SELECT " TICKET_COLS " FROM tickets t JOIN missions m "
         "ON m.id = t.mission_id WHERE ?1 IS NULL OR t.mission_id = ?1 "
         "ORDER BY t.mission_id, t.id",
+    [STORE_STMT_TASK_SET_PHASE] =
+        "UPDATE tasks SET phase = ?3 WHERE mission_id = ?1 AND id = ?2",
+    [STORE_STMT_QUESTION_ADD] =
+        "INSERT INTO questions (mission_id, task_id, run_id, kind, text, "
+        "default_answer, deadline, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [STORE_STMT_QUESTION_ANSWER] =
+        "UPDATE questions SET state = ?2, answer = ?3, answered_at = ?4 "
+        "WHERE id = ?1 AND state = 'open'",
+    [STORE_STMT_QUESTION_GET] =
+        "SELECT " QUESTION_COLS " FROM questions WHERE id = ?1",
+    [STORE_STMT_QUESTION_LIST] =
+        "SELECT " QUESTION_COLS " FROM questions WHERE "
+        "(?1 IS NULL OR mission_id = ?1) AND (?2 IS NULL OR state = ?2) AND "
+        "(?3 IS NULL OR kind = ?3) ORDER BY id",
     [STORE_STMT_TASK_SET_FEEDBACK] =
         "UPDATE tasks SET feedback = ?3 WHERE mission_id = ?1 AND id = ?2",
 };

@@ -95,6 +95,7 @@ struct store_task {
   int64_t started_at;   /* 0 when never started */
   int64_t ended_at;     /* 0 when not ended */
   const char *feedback; /* of the last rejection, or NULL */
+  const char *phase;    /* "plan" or "work" for a plan: required task */
 };
 
 typedef int (*store_task_cb)(const struct store_task *t, void *payload);
@@ -108,6 +109,43 @@ int store_task_get(struct store *st, const char *mission, const char *id,
 int store_task_set_feedback(struct store *st, const char *mission,
                             const char *task, const char *feedback,
                             struct crl_err *err);
+
+/* Records the phase of a task whose plan needs approval. */
+int store_task_set_phase(struct store *st, const char *mission,
+                         const char *task, const char *phase,
+                         struct crl_err *err);
+
+/* Questions and action approvals an agent raised (kind "question" or
+ * "approval"); state open, answered or expired (answered by its default). */
+struct store_question {
+  int64_t id;
+  const char *mission;
+  const char *task;
+  int64_t run;
+  const char *kind;
+  const char *text;
+  const char *state;
+  const char *answer;         /* or NULL */
+  const char *default_answer; /* or NULL */
+  int64_t deadline;           /* wall ms, 0: none */
+  int64_t created_at;
+  int64_t answered_at;
+};
+
+/* Sets q->id. */
+int store_question_add(struct store *st, struct store_question *q,
+                       struct crl_err *err);
+/* open -> state with answer; CRL_EINVALID_TRANSITION when not open. */
+int store_question_answer(struct store *st, int64_t id, const char *state,
+                          const char *answer, int64_t now, struct crl_err *err);
+/* CRL_ENOT_FOUND when absent. */
+int store_question_get(struct store *st, int64_t id, struct store_question *out,
+                       struct crl_err *err);
+typedef int (*store_question_cb)(const struct store_question *q, void *payload);
+/* Filters may be NULL. */
+int store_question_list(struct store *st, const char *mission,
+                        const char *state, const char *kind,
+                        store_question_cb cb, void *payload);
 
 /* A ticket's git side (issue 8). */
 struct store_ticket {

@@ -122,6 +122,7 @@ static void task_row(sqlite3_stmt *s, struct store_task *t) {
   t->started_at = sqlite3_column_int64(s, 8);
   t->ended_at = sqlite3_column_int64(s, 9);
   t->feedback = store__col_text(s, 10);
+  t->phase = store__col_text(s, 11);
 }
 
 /* Copies the row's strings so they survive the statement's reset. */
@@ -133,6 +134,7 @@ static void task_hold(struct store *st, sqlite3_stmt *s, struct store_task *t) {
   t->state = store__hold(st, s, 4);
   t->reason = store__hold(st, s, 5);
   t->feedback = store__hold(st, s, 10);
+  t->phase = store__hold(st, s, 11);
 }
 
 int store_task_get(struct store *st, const char *mission, const char *id,
@@ -200,5 +202,25 @@ int store_task_set_feedback(struct store *st, const char *mission,
     rc = crl_err_set(err, CRL_ETASK_NOT_FOUND, "task %s not found in %s", task,
                      mission);
   store__stmt_put(st, STORE_STMT_TASK_SET_FEEDBACK, s);
+  return rc;
+}
+
+int store_task_set_phase(struct store *st, const char *mission,
+                         const char *task, const char *phase,
+                         struct crl_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc;
+
+  assert(mission != NULL && task != NULL);
+  if ((rc = store__write(st, STORE_STMT_TASK_SET_PHASE, &s, err)) < 0)
+    return rc;
+  store__bind_text(s, 1, mission);
+  store__bind_text(s, 2, task);
+  store__bind_text(s, 3, phase);
+  if ((rc = store__step_done(st, s, __func__, err)) == 0 &&
+      sqlite3_changes(st->db) == 0)
+    rc = crl_err_set(err, CRL_ETASK_NOT_FOUND, "task %s not found in %s", task,
+                     mission);
+  store__stmt_put(st, STORE_STMT_TASK_SET_PHASE, s);
   return rc;
 }
