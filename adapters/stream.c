@@ -7,7 +7,8 @@
  * bounded whatever the agent prints (STYLE rule 14). A piece is cut only
  * when the next byte arrives, so the result does not depend on how the
  * bytes were chunked: the buffer holds at most max_line bytes plus a '\r'
- * that may still turn out to end the line.
+ * that may still turn out to end the line. The stream also owns the
+ * parser's memory (struct adapter_parse) and counts the pieces in it.
  */
 #include "adapter.h"
 
@@ -21,6 +22,7 @@ void adapter_stream_init(struct adapter_stream *s,
   s->ops = ops;
   s->max_line = max_line;
   s->overlong = 0;
+  memset(&s->parse, 0, sizeof(s->parse));
   crl_buf_init(&s->partial, max_line + 1);
 }
 
@@ -37,7 +39,7 @@ static void stream_deliver(struct adapter_stream *s, size_t len,
   char saved = b->data[len];
 
   b->data[len] = '\0';
-  s->ops->parse_line(b->data, len, s->overlong, emit, payload);
+  s->ops->parse_line(&s->parse, b->data, len, s->overlong, emit, payload);
   b->data[len] = saved;
 }
 
@@ -54,12 +56,14 @@ static void stream_end_line(struct adapter_stream *s, adapter_emit_cb emit,
   stream_deliver(s, len, emit, payload);
   crl_buf_reset(b);
   s->overlong = 0;
+  s->parse.piece = 0;
 }
 
 static void stream_cut_piece(struct adapter_stream *s, adapter_emit_cb emit,
                              void *payload) {
   s->overlong = 1;
   stream_deliver(s, s->max_line, emit, payload);
+  s->parse.piece++;
   crl_buf_consume(&s->partial, s->max_line);
 }
 
