@@ -31,11 +31,8 @@ static int claude_build_argv(char ***out, const struct adapter_run *r,
   if ((rc = adapter__cli_check(r, "claude-code", err)) < 0)
     return rc;
   adapter__argv_init(&a);
-  adapter__argv_add(&a, "claude", "-p",
-                    r->prompt != NULL && r->prompt[0] != '\0' ? r->prompt
-                                                              : "Continue.",
-                    "--output-format", "stream-json", "--verbose",
-                    "--dangerously-skip-permissions", NULL);
+  adapter__argv_add(&a, "claude", "-p", "--output-format", "stream-json",
+                    "--verbose", "--dangerously-skip-permissions", NULL);
   if (r->model != NULL)
     adapter__argv_add(&a, "--model", r->model, NULL);
   if (r->max_turns > 0) {
@@ -44,6 +41,12 @@ static int claude_build_argv(char ***out, const struct adapter_run *r,
   }
   if (r->session_id != NULL && r->session_id[0] != '\0')
     adapter__argv_add(&a, "--resume", r->session_id, NULL);
+  /* The prompt is a positional argument (-p only selects print mode); after
+   * "--" one that starts with '-' is not read as an option. */
+  adapter__argv_add(&a, "--",
+                    r->prompt != NULL && r->prompt[0] != '\0' ? r->prompt
+                                                              : "Continue.",
+                    NULL);
   adapter__argv_take(out, &a);
   return 0;
 }

@@ -22,7 +22,7 @@
 static int qwen_build_argv(char ***out, const struct adapter_run *r,
                            struct crl_err *err) {
   struct adapter__argv a;
-  char turns[16];
+  char turns[16], *prompt;
   int rc;
 
   if ((rc = adapter__cli_check(r, "qwen-code", err)) < 0)
@@ -38,12 +38,14 @@ static int qwen_build_argv(char ***out, const struct adapter_run *r,
   }
   if (r->session_id != NULL && r->session_id[0] != '\0')
     adapter__argv_add(&a, "--resume", r->session_id, NULL);
-  /* The prompt goes last, after "--", so a prompt that starts with a dash
-   * is not read as an option. */
-  adapter__argv_add(&a, "--",
-                    r->prompt != NULL && r->prompt[0] != '\0' ? r->prompt
-                                                              : "Continue.",
-                    NULL);
+  /* --prompt=TEXT keeps a prompt that starts with '-' a value. qwen marks
+   * -p deprecated in favour of a positional prompt, but yargs puts a
+   * positional after "--" aside, where qwen does not look. */
+  xasprintf(&prompt, "--prompt=%s",
+            r->prompt != NULL && r->prompt[0] != '\0' ? r->prompt
+                                                      : "Continue.");
+  adapter__argv_add(&a, prompt, NULL);
+  free(prompt);
   adapter__argv_take(out, &a);
   return 0;
 }

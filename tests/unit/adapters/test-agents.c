@@ -99,15 +99,16 @@ Test(adapter_agents, claude_code_argv) {
   struct adapter_run r = run_of();
 
   assert_argv("claude-code", &r,
-              "claude|-p|write out.txt|--output-format|stream-json|--verbose|"
-              "--dangerously-skip-permissions|--model|local-model");
+              "claude|-p|--output-format|stream-json|--verbose|"
+              "--dangerously-skip-permissions|--model|local-model|--|"
+              "write out.txt");
   r.max_turns = 7;
   r.session_id = "2a9aa53b-6637-46fd-b14f-c4ff07fe1d2f";
   r.model = NULL;
   assert_argv("claude-code", &r,
-              "claude|-p|write out.txt|--output-format|stream-json|--verbose|"
+              "claude|-p|--output-format|stream-json|--verbose|"
               "--dangerously-skip-permissions|--max-turns|7|--resume|"
-              "2a9aa53b-6637-46fd-b14f-c4ff07fe1d2f");
+              "2a9aa53b-6637-46fd-b14f-c4ff07fe1d2f|--|write out.txt");
 }
 
 Test(adapter_agents, claude_code_env) {
@@ -207,7 +208,7 @@ Test(adapter_agents, qwen_code_argv_env_settings) {
   assert_argv("qwen-code", &r,
               "qwen|--auth-type|openai|-o|stream-json|--yolo|-m|local-model|"
               "--max-session-turns|4|--resume|"
-              "9119b188-d290-4cf5-8bd3-c07ba4e3a4c4|--|write out.txt");
+              "9119b188-d290-4cf5-8bd3-c07ba4e3a4c4|--prompt=write out.txt");
   env_of(&env, "qwen-code", &r);
   assert_env(&env, "HOME", "/h");
   assert_env(&env, "OPENAI_BASE_URL", "http://127.0.0.1:9999/v1");
