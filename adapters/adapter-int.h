@@ -94,10 +94,11 @@ json_int_t adapter__jcount(json_t *obj, const char *key);
 json_t *adapter__jpath(json_t *obj, const char *path);
 
 /* claude-code.c: Claude Code's stream-json shape, which qwen-code shares.
- * input_has_cache says whether usage.input_tokens includes the cache read
- * tokens (qwen) or not (Claude). */
-void adapter__claude_json(struct adapter_parse *p, json_t *root,
-                          int input_has_cache, adapter_emit_cb emit,
-                          void *payload);
+ * ADAPTER__CLAUDE_QWEN selects qwen's differences: usage.input_tokens
+ * includes the cache read tokens, and a text "[API Error: …]" is an error. */
+#define ADAPTER__CLAUDE_QWEN 1
+
+void adapter__claude_json(struct adapter_parse *p, json_t *root, int flags,
+                          adapter_emit_cb emit, void *payload);
 
 #endif

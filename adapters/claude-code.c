@@ -7,7 +7,9 @@
  * Events: `system`/`init` and every later event carry `session_id` (session
  * event on first sight or change); `assistant` content blocks give message
  * (text) and tool_call (tool_use) events; `user` tool_result blocks give
- * tool_result events; a `result` that is an error gives an error event.
+ * tool_result events; a `result` with is_error gives an error event with its
+ * text (a failed API call ends with subtype "success" and is_error true,
+ * after a synthetic `assistant` message marked "error", which is skipped).
  *
  * Usage rule: only `result.usage` counts, once per run. An `assistant`
  * event is written before its message_delta arrives, so its
@@ -94,7 +96,14 @@ static json_t *claude_result_output(json_t *content) {
   return out != NULL ? out : json_string("");
 }
 
-static void claude_blocks(json_t *content, adapter_emit_cb emit,
+/* qwen-code reports a failed API call as a text message "[API Error: …]"
+ * and then a successful result, so the text itself is the only sign. */
+static int claude_api_error_text(const char *text, int flags) {
+  return (flags & ADAPTER__CLAUDE_QWEN) != 0 &&
+         strncmp(text, "[API Error:", 11) == 0;
+}
+
+static void claude_blocks(json_t *content, int flags, adapter_emit_cb emit,
                           void *payload) {
   json_t *blk, *output;
   const char *type, *text;
@@ -107,7 +116,11 @@ static void claude_blocks(json_t *content, adapter_emit_cb emit,
     if (strcmp(type, "text") == 0) {
       text = adapter__jstr(blk, "text");
       if (text != NULL && text[0] != '\0')
-        adapter__emit_text(emit, payload, ADAPTER_EV_MESSAGE, text);
+        adapter__emit_text(emit, payload,
+                           claude_api_error_text(text, flags)
+                               ? ADAPTER_EV_ERROR
+                               : ADAPTER_EV_MESSAGE,
+                           text);
     } else if (strcmp(type, "tool_use") == 0) {
       adapter__emit_tool_call(adapter__jstr(blk, "id"),
                               adapter__jstr(blk, "name"),
@@ -122,8 +135,8 @@ static void claude_blocks(json_t *content, adapter_emit_cb emit,
   }
 }
 
-static void claude_result(json_t *root, int input_has_cache,
-                          adapter_emit_cb emit, void *payload) {
+static void claude_result(json_t *root, int flags, adapter_emit_cb emit,
+                          void *payload) {
   json_t *u = json_object_get(root, "usage");
   const char *subtype = adapter__jstr(root, "subtype");
   const char *text = adapter__jstr(root, "result");
@@ -131,34 +144,40 @@ static void claude_result(json_t *root, int input_has_cache,
 
   if (json_is_true(json_object_get(root, "is_error")) ||
       (subtype != NULL && strcmp(subtype, "success") != 0))
-    adapter__emit_error(emit, payload, "%s: %.200s",
-                        subtype != NULL ? subtype : "error",
-                        text != NULL ? text : "the run failed");
+    adapter__emit_error(emit, payload, "%.240s",
+                        text != NULL      ? text
+                        : subtype != NULL ? subtype
+                                          : "the run failed");
   if (!json_is_object(u))
     return;
   usage.output = adapter__jcount(u, "output_tokens");
   usage.cache_read = adapter__jcount(u, "cache_read_input_tokens");
   usage.cache_write = adapter__jcount(u, "cache_creation_input_tokens");
   usage.input = adapter__jcount(u, "input_tokens");
-  if (input_has_cache)
+  if ((flags & ADAPTER__CLAUDE_QWEN) != 0)
     usage.input -= usage.cache_read + usage.cache_write;
   if (usage.input < 0)
     usage.input = 0;
   adapter__emit_usage(&usage, emit, payload);
 }
 
-void adapter__claude_json(struct adapter_parse *p, json_t *root,
-                          int input_has_cache, adapter_emit_cb emit,
-                          void *payload) {
+void adapter__claude_json(struct adapter_parse *p, json_t *root, int flags,
+                          adapter_emit_cb emit, void *payload) {
   const char *type = adapter__jstr(root, "type");
 
   adapter__emit_session(p, adapter__jstr(root, "session_id"), emit, payload);
   if (type == NULL)
     return;
+  /* A failed API call gives a synthetic assistant message marked "error",
+   * then a result with is_error: the result reports it, once. */
+  if (strcmp(type, "assistant") == 0 &&
+      json_is_string(json_object_get(root, "error")))
+    return;
   if (strcmp(type, "assistant") == 0 || strcmp(type, "user") == 0)
-    claude_blocks(adapter__jpath(root, "message.content"), emit, payload);
+    claude_blocks(adapter__jpath(root, "message.content"), flags, emit,
+                  payload);
   else if (strcmp(type, "result") == 0)
-    claude_result(root, input_has_cache, emit, payload);
+    claude_result(root, flags, emit, payload);
 }
 
 static void claude_json(struct adapter_parse *p, json_t *root,

@@ -101,8 +101,7 @@ static void gemini_result(json_t *root, adapter_emit_cb emit, void *payload) {
   struct adapter__usage u;
 
   if (status == NULL || strcmp(status, "success") != 0)
-    adapter__emit_error(emit, payload, "%s: %.200s",
-                        status != NULL ? status : "error",
+    adapter__emit_error(emit, payload, "%.240s",
                         msg != NULL ? msg : "the run failed");
   if (!json_is_object(stats))
     return;

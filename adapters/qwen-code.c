@@ -11,6 +11,10 @@
  * which includes cache_read_input_tokens, so those are subtracted to keep
  * "input" exclusive.
  *
+ * Errors: a failed API call is not an error in qwen's output: it prints an
+ * assistant text "[API Error: 400 …]", then a result with is_error false,
+ * and exits 0. That text is reported as an error event.
+ *
  * It sets no proxy variable on purpose: qwen's OpenAI client ignores
  * NO_PROXY and would send even the loopback call to a proxy.
  */
@@ -77,7 +81,7 @@ static int qwen_build_files(struct adapter_file **out, size_t *n,
 
 static void qwen_json(struct adapter_parse *p, json_t *root,
                       adapter_emit_cb emit, void *payload) {
-  adapter__claude_json(p, root, 1, emit, payload);
+  adapter__claude_json(p, root, ADAPTER__CLAUDE_QWEN, emit, payload);
 }
 
 static void qwen_parse_line(struct adapter_parse *p, const char *line,

@@ -1,8 +1,10 @@
 /*
  * The agent adapters' parsers against the transcripts recorded from the
- * real CLIs (tests/data/<cli>/write-file.jsonl, see tests/data/README.md):
- * the events must equal write-file.events exactly, whether the bytes come
- * in one piece, byte by byte or in random chunks. A second check adds up
+ * real CLIs (tests/data/<cli>/<scenario>.jsonl, see tests/data/README.md):
+ * the events must equal <scenario>.events exactly, whether the bytes come
+ * in one piece, byte by byte or in random chunks. Scenarios: write-file (a
+ * shell tool call, then a final text) and api-error (the provider answers
+ * 400). A second check adds up
  * the usage events of each CLI and compares them with the fake provider's
  * scripted numbers, so no CLI's usage is lost or counted twice.
  */
@@ -12,6 +14,7 @@
 
 static const char *const kinds[] = {"claude-code", "codex", "gemini",
                                     "qwen-code", "opencode"};
+static const char *const scenarios[] = {"write-file", "api-error"};
 
 struct transcript {
   char *jsonl;
@@ -20,12 +23,13 @@ struct transcript {
   size_t want_len;
 };
 
-static void transcript_load(struct transcript *t, const char *kind) {
+static void transcript_load(struct transcript *t, const char *kind,
+                            const char *scenario) {
   char path[4096];
 
-  snprintf(path, sizeof(path), "%s/%s/write-file.jsonl", DATA_DIR, kind);
+  snprintf(path, sizeof(path), "%s/%s/%s.jsonl", DATA_DIR, kind, scenario);
   t->jsonl = events_slurp(path, &t->jsonl_len);
-  snprintf(path, sizeof(path), "%s/%s/write-file.events", DATA_DIR, kind);
+  snprintf(path, sizeof(path), "%s/%s/%s.events", DATA_DIR, kind, scenario);
   t->want = events_slurp(path, &t->want_len);
 }
 
@@ -38,13 +42,15 @@ static void check_chunked(const char *kind, size_t chunk, unsigned seed) {
   struct transcript t;
   struct events e;
 
-  transcript_load(&t, kind);
-  events_init(&e);
-  events_feed(&e, kind, t.jsonl, t.jsonl_len, chunk, seed, LINE_MAX_TEST);
-  cr_assert_str_eq(e.out.data, t.want, "%s, chunk %zu, seed %u", kind, chunk,
-                   seed);
-  events_close(&e);
-  transcript_free(&t);
+  for (size_t i = 0; i < CRL_ARRAY_SIZE(scenarios); i++) {
+    transcript_load(&t, kind, scenarios[i]);
+    events_init(&e);
+    events_feed(&e, kind, t.jsonl, t.jsonl_len, chunk, seed, LINE_MAX_TEST);
+    cr_assert_str_eq(e.out.data, t.want, "%s %s, chunk %zu, seed %u", kind,
+                     scenarios[i], chunk, seed);
+    events_close(&e);
+    transcript_free(&t);
+  }
 }
 
 Test(adapter_transcripts, whole_file_gives_the_expected_events) {
@@ -69,7 +75,7 @@ Test(adapter_transcripts, crlf_line_ends_give_the_same_events) {
   struct crl_buf crlf;
 
   for (size_t i = 0; i < CRL_ARRAY_SIZE(kinds); i++) {
-    transcript_load(&t, kinds[i]);
+    transcript_load(&t, kinds[i], "write-file");
     crl_buf_init(&crlf, 0);
     for (size_t j = 0; j < t.jsonl_len; j++) {
       if (t.jsonl[j] == '\n')
@@ -116,7 +122,7 @@ Test(adapter_transcripts, usage_adds_up_to_the_fixture_numbers) {
   long long sum[4];
 
   for (size_t i = 0; i < CRL_ARRAY_SIZE(kinds); i++) {
-    transcript_load(&t, kinds[i]);
+    transcript_load(&t, kinds[i], "write-file");
     events_init(&e);
     events_feed(&e, kinds[i], t.jsonl, t.jsonl_len, 4096, 0, LINE_MAX_TEST);
     usage_sum(e.out.data, sum);
@@ -132,6 +138,28 @@ Test(adapter_transcripts, usage_adds_up_to_the_fixture_numbers) {
     cr_assert_eq(e.kinds[ADAPTER_EV_SESSION], 1, "%s", kinds[i]);
     cr_assert_eq(e.kinds[ADAPTER_EV_TOOL_CALL], 1, "%s", kinds[i]);
     cr_assert_eq(e.kinds[ADAPTER_EV_TOOL_RESULT], 1, "%s", kinds[i]);
+    events_close(&e);
+    transcript_free(&t);
+  }
+}
+
+/* Every CLI's failed API call ends in at least one error event naming the
+ * provider's message, and never in a tool call or a usage above zero. */
+Test(adapter_transcripts, api_error_is_reported) {
+  struct transcript t;
+  struct events e;
+  long long sum[4];
+
+  for (size_t i = 0; i < CRL_ARRAY_SIZE(kinds); i++) {
+    transcript_load(&t, kinds[i], "api-error");
+    events_init(&e);
+    events_feed(&e, kinds[i], t.jsonl, t.jsonl_len, 4096, 0, LINE_MAX_TEST);
+    cr_assert_not_null(strstr(e.out.data, "error\t"), "%s", kinds[i]);
+    cr_assert_not_null(strstr(e.out.data, "scripted failure"), "%s", kinds[i]);
+    cr_assert_eq(e.kinds[ADAPTER_EV_TOOL_CALL], 0);
+    cr_assert_eq(e.kinds[ADAPTER_EV_SESSION], 1);
+    usage_sum(e.out.data, sum);
+    cr_assert_eq(sum[0] + sum[1] + sum[2] + sum[3], 0);
     events_close(&e);
     transcript_free(&t);
   }
