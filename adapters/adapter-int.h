@@ -61,6 +61,9 @@ void adapter__jsonl_line(struct adapter_parse *p, const char *line, size_t len,
                          int truncated, adapter__json_cb cb,
                          adapter_emit_cb emit, void *payload);
 
+/* Joins a streamed message delta to p->text (adapter_parse_flush emits it). */
+void adapter__text_add(struct adapter_parse *p, const char *text,
+                       adapter_emit_cb emit, void *payload);
 void adapter__emit_text(adapter_emit_cb emit, void *payload,
                         enum adapter_event_kind kind, const char *text);
 void adapter__emit_error(adapter_emit_cb emit, void *payload, const char *fmt,

@@ -54,7 +54,7 @@ void adapter_files_free(struct adapter_file *files, size_t n);
 
 /*
  * Normalized events. `text` per kind:
- *   message      the agent's text (for gemini, one streamed delta each)
+ *   message      the agent's text (streamed deltas joined into one)
  *   tool_call    compact JSON {"id":…,"name":…,"input":…} ("id" when known)
  *   tool_result  compact JSON {"id":…,"is_error":bool,"output":…}
  *   usage        {"input":N,"output":N,"cache_read":N,"cache_write":N}, an
@@ -87,13 +87,19 @@ struct adapter_event {
 
 typedef void (*adapter_emit_cb)(const struct adapter_event *ev, void *payload);
 
-/* What a parser remembers between the lines of one stream: plain memory,
- * zeroed by adapter_stream_init; the stream keeps `piece` up to date. */
+/* What a parser remembers between the lines of one stream, owned by the
+ * stream: adapter_stream_init zeroes it, the stream keeps `piece` up to date,
+ * and adapter_stream_finish emits what `text` still holds as a message. */
 struct adapter_parse {
-  size_t piece;      /* index of this piece within an overlong line: 0 for
-                        the first (or only) piece */
-  char session[128]; /* the session id last reported, "" before one */
+  size_t piece;        /* index of this piece within an overlong line: 0 for
+                          the first (or only) piece */
+  char session[128];   /* the session id last reported, "" before one */
+  struct crl_buf text; /* streamed message deltas not yet emitted, joined
+                          (gemini); bounded by ADAPTER_TEXT_MAX */
 };
+
+/* A joined message is emitted early when it reaches this size. */
+#define ADAPTER_TEXT_MAX (1024 * 1024)
 
 /* An environment under construction: NULL-terminated "KEY=VALUE" strings. */
 struct adapter_env {
@@ -159,5 +165,8 @@ void adapter_stream_feed(struct adapter_stream *s, const char *buf, size_t len,
 void adapter_stream_finish(struct adapter_stream *s, adapter_emit_cb emit,
                            void *payload);
 void adapter_stream_close(struct adapter_stream *s);
+/* Emits the message text p holds, if any, and empties it. */
+void adapter_parse_flush(struct adapter_parse *p, adapter_emit_cb emit,
+                         void *payload);
 
 #endif

@@ -10,8 +10,9 @@
  * "latest" or an index (unverified with an id).
  *
  * Events: init.session_id is the session; assistant `message` lines are
- * streamed deltas (delta:true), each one message event, so a consumer that
- * wants whole messages joins consecutive ones; the user's own prompt echo is
+ * streamed deltas (delta:true), joined into one message event that is
+ * emitted before the next other event (or at the end of the stream); a
+ * whole assistant message is one event; the user's own prompt echo is
  * skipped; tool_use / tool_result pair by tool_id; `error` lines and a
  * result whose status is not "success" are errors.
  *
@@ -117,10 +118,26 @@ static void gemini_result(json_t *root, adapter_emit_cb emit, void *payload) {
   adapter__emit_usage(&u, emit, payload);
 }
 
+/* Assistant text comes in deltas: joined until the next other line. */
+static int gemini_delta(json_t *root, adapter_emit_cb emit, void *payload,
+                        struct adapter_parse *p) {
+  const char *s = adapter__jstr(root, "content");
+
+  if (strcmp(adapter__jstr(root, "type") ?: "", "message") != 0 ||
+      strcmp(adapter__jstr(root, "role") ?: "", "assistant") != 0 ||
+      !json_is_true(json_object_get(root, "delta")) || s == NULL)
+    return 0;
+  adapter__text_add(p, s, emit, payload);
+  return 1;
+}
+
 static void gemini_json(struct adapter_parse *p, json_t *root,
                         adapter_emit_cb emit, void *payload) {
   const char *type = adapter__jstr(root, "type"), *s;
 
+  if (gemini_delta(root, emit, payload, p))
+    return;
+  adapter_parse_flush(p, emit, payload);
   if (type == NULL)
     return;
   if (strcmp(type, "init") == 0) {

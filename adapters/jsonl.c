@@ -6,8 +6,10 @@
  * gives one error event for its first piece and nothing for the rest, a
  * line that is not JSON gives a short error event, and anything else that
  * is unexpected (a non-object, an unknown type, a field of the wrong type)
- * is ignored. The helpers also fix the text of each event kind, documented
- * in adapter.h, so that all five adapters agree byte for byte.
+ * is ignored. Streamed message deltas can be joined in the parser's memory
+ * (adapter__text_add); they are emitted as one message before any other
+ * event of the stream. The helpers also fix the text of each event kind,
+ * documented in adapter.h, so that all five adapters agree byte for byte.
  */
 #include "adapter-int.h"
 
@@ -43,6 +45,7 @@ void adapter__jsonl_line(struct adapter_parse *p, const char *line, size_t len,
   json_t *root;
 
   if (truncated) {
+    adapter_parse_flush(p, emit, payload);
     if (p->piece == 0)
       adapter__emit_error(emit, payload,
                           "output line too long: over %zu bytes, skipped", len);
@@ -54,6 +57,7 @@ void adapter__jsonl_line(struct adapter_parse *p, const char *line, size_t len,
                     JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY,
                     &jerr);
   if (root == NULL) {
+    adapter_parse_flush(p, emit, payload);
     jsonl_ascii(jerr.text);
     adapter__emit_error(emit, payload, "invalid JSON at byte %d: %s",
                         jerr.position, jerr.text);
@@ -62,6 +66,19 @@ void adapter__jsonl_line(struct adapter_parse *p, const char *line, size_t len,
   if (json_is_object(root))
     cb(p, root, emit, payload);
   json_decref(root);
+}
+
+void adapter__text_add(struct adapter_parse *p, const char *text,
+                       adapter_emit_cb emit, void *payload) {
+  size_t len = strlen(text);
+
+  if (crl_buf_append(&p->text, text, len) == 0)
+    return;
+  /* Full: what was joined goes out first, then the delta starts anew (or,
+   * larger than the whole buffer, goes out on its own). */
+  adapter_parse_flush(p, emit, payload);
+  if (crl_buf_append(&p->text, text, len) < 0)
+    adapter__emit_text(emit, payload, ADAPTER_EV_MESSAGE, text);
 }
 
 void adapter__emit_text(adapter_emit_cb emit, void *payload,

@@ -23,11 +23,13 @@ void adapter_stream_init(struct adapter_stream *s,
   s->max_line = max_line;
   s->overlong = 0;
   memset(&s->parse, 0, sizeof(s->parse));
+  crl_buf_init(&s->parse.text, ADAPTER_TEXT_MAX);
   crl_buf_init(&s->partial, max_line + 1);
 }
 
 void adapter_stream_close(struct adapter_stream *s) {
   crl_buf_close(&s->partial);
+  crl_buf_close(&s->parse.text);
   s->overlong = 0;
 }
 
@@ -114,8 +116,23 @@ void adapter_stream_feed(struct adapter_stream *s, const char *buf, size_t len,
   }
 }
 
+/* Ends the stream: an unterminated last line is delivered, then message
+ * text the parser was still joining is emitted. */
 void adapter_stream_finish(struct adapter_stream *s, adapter_emit_cb emit,
                            void *payload) {
   if (s->partial.len > 0)
     stream_end_line(s, emit, payload);
+  adapter_parse_flush(&s->parse, emit, payload);
+}
+
+void adapter_parse_flush(struct adapter_parse *p, adapter_emit_cb emit,
+                         void *payload) {
+  struct adapter_event ev = {.kind = ADAPTER_EV_MESSAGE};
+
+  if (p->text.len == 0)
+    return;
+  ev.text = p->text.data;
+  ev.len = p->text.len;
+  emit(&ev, payload);
+  crl_buf_reset(&p->text);
 }

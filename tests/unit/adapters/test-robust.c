@@ -200,3 +200,52 @@ Test(adapter_robust, values_of_the_wrong_type_are_ignored, .timeout = 120) {
     free(data);
   }
 }
+
+Test(adapter_robust, gemini_deltas_join_until_another_event) {
+  static const char in[] =
+      "{\"type\":\"message\",\"role\":\"assistant\",\"content\":\"a\","
+      "\"delta\":true}\n"
+      "{\"type\":\"message\",\"role\":\"assistant\",\"content\":\"b\\n\","
+      "\"delta\":true}\n"
+      "{\"type\":\"tool_use\",\"tool_name\":\"t\",\"tool_id\":\"1\"}\n"
+      "{\"type\":\"message\",\"role\":\"assistant\",\"content\":\"c\","
+      "\"delta\":true}\n"
+      "not json\n"
+      "{\"type\":\"message\",\"role\":\"assistant\",\"content\":\"d\","
+      "\"delta\":true}\n"
+      "{\"type\":\"message\",\"role\":\"assistant\",\"content\":\"e\","
+      "\"delta\":true}";
+  struct events e;
+
+  feed(&e, "gemini", in, sizeof(in) - 1, 4096);
+  cr_assert_str_eq(e.out.data,
+                   "message\tab\\n\n"
+                   "tool_call\t{\"id\":\"1\",\"name\":\"t\",\"input\":{}}\n"
+                   "message\tc\n"
+                   "error\tinvalid JSON at byte 3: invalid token near "
+                   "'not'\n"
+                   "message\tde\n");
+  events_close(&e);
+}
+
+Test(adapter_robust, joined_text_stays_bounded) {
+  size_t piece = 60000, n = 0, lines = 40;
+  char *text = malloc(lines * (piece + 100));
+  struct events e;
+
+  /* 40 deltas of 60 000 bytes: 2.4 MB of text, emitted in messages of at
+   * most ADAPTER_TEXT_MAX bytes. */
+  for (size_t i = 0; i < lines; i++) {
+    n += (size_t)sprintf(text + n, "{\"type\":\"message\",\"role\":"
+                                   "\"assistant\",\"delta\":true,"
+                                   "\"content\":\"");
+    memset(text + n, 'a' + (char)(i % 26), piece);
+    n += piece;
+    n += (size_t)sprintf(text + n, "\"}\n");
+  }
+  feed(&e, "gemini", text, n, 1 << 20);
+  cr_assert_eq(e.kinds[ADAPTER_EV_MESSAGE], 3);
+  cr_assert_eq(e.out.len, lines * piece + 3 * strlen("message\t\n"));
+  events_close(&e);
+  free(text);
+}
