@@ -38,7 +38,7 @@ int adapter__cli_check(const struct adapter_run *r, const char *kind,
                        struct crl_err *err);
 /* The key the CLI sends to the gateway: r->api_key or the placeholder. */
 const char *adapter__cli_key(const struct adapter_run *r);
-/* Sets HOME, TMPDIR-free XDG_* dirs under r->home. */
+/* Sets HOME to r->home and XDG_{CONFIG,DATA,STATE,CACHE}_HOME under it. */
 void adapter__cli_home_env(struct adapter_env *env,
                            const struct adapter_run *r);
 /* Sets key to r->home + "/" + rel. */

@@ -1,8 +1,15 @@
 /*
  * adapters: one `const struct adapter_ops` per agent kind. An adapter turns a
- * task into argv and extra environment, and turns the agent's output lines
- * into normalized events. Adapters never touch processes or files; the
- * runtime does both. adapters/adapter.c holds the table.
+ * task into argv, extra environment and config files, and turns the agent's
+ * output lines into normalized events. Adapters never touch processes or
+ * files; the runtime does both. adapters/adapter.c holds the table.
+ *
+ * What the runtime owes the agent CLI adapters (claude-code, codex, gemini,
+ * qwen-code, opencode): a private home (adapter_run.home) where it writes the
+ * files of build_files before the spawn; the run's gateway URL; stdin from
+ * /dev/null (codex waits for more input on an open pipe); PATH with node;
+ * and a line limit (adapter_stream max_line) of a few MiB, since one JSON
+ * line carries a whole tool result.
  */
 #ifndef ADAPTER_H
 #define ADAPTER_H

@@ -15,10 +15,12 @@
  *
  * Usage rule: opencode reports usage per step (one LLM call), in
  * step_finish.part.tokens{input,output,reasoning,cache{read,write}}; each
- * step_finish is one increment. tokens.input already excludes the cache
- * tokens; tokens.reasoning is counted apart from tokens.output and is added
- * to output, since providers bill it as output. The title call opencode
- * makes before the first step appears in no event: only the gateway sees it.
+ * step_finish is one increment. opencode 1.18 computes tokens.input as the
+ * SDK's input minus cache read and cache write, and tokens.output as the
+ * SDK's output minus reasoning (read in its bundle), so input is already
+ * exclusive and reasoning is added back to output, as providers bill it. The
+ * title call opencode makes before the first step appears in no event: only the
+ * gateway sees it.
  */
 #include "adapter-int.h"
 
