@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# tests/integration/test-agent-clis.sh: runs each real agent CLI (installed
-# by scripts/agent-clis; each one missing is skipped, and the test exits 77
-# when none is) directly, not yet
-# through corral, exactly as its adapter builds it: adapter-cmd writes the
+# tests/integration/test-agent-clis.sh: runs each real agent CLI installed
+# by scripts/agent-clis (a missing one is skipped; exit 77 when none is)
+# directly, not yet through corral, exactly as its adapter builds it: adapter-cmd writes the
 # adapter's config files into a scratch home and gives its argv and env,
 # which run under `env -i` with stdin from /dev/null against the fake
 # provider. Checks per CLI: exit 0, out.txt written by the shell tool, the
