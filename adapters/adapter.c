@@ -10,15 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* claude-code, codex, gemini, qwen-code and opencode join this table with
- * their own files; until then a mission naming them fails validation. */
 static const struct adapter_ops *const adapter_table[] = {
-    &adapter_exec,
+    &adapter_exec,   &adapter_claude_code, &adapter_codex,
+    &adapter_gemini, &adapter_qwen_code,   &adapter_opencode,
 };
 
 static const char *const adapter_table_names[] = {
-    "exec",
-    NULL,
+    "exec", "claude-code", "codex", "gemini", "qwen-code", "opencode", NULL,
 };
 
 static const char *const adapter_kind_names[] = {

@@ -38,8 +38,9 @@ static int exec_build_env(struct adapter_env *env, const struct adapter_run *r,
   return 0;
 }
 
-static void exec_parse_line(const char *line, size_t len, int truncated,
-                            adapter_emit_cb emit, void *payload) {
+static void exec_parse_line(struct adapter_parse *p, const char *line,
+                            size_t len, int truncated, adapter_emit_cb emit,
+                            void *payload) {
   struct adapter_event ev = {
       .kind = ADAPTER_EV_MESSAGE,
       .text = line,

@@ -7,7 +7,8 @@
  * bounded whatever the agent prints (STYLE rule 14). A piece is cut only
  * when the next byte arrives, so the result does not depend on how the
  * bytes were chunked: the buffer holds at most max_line bytes plus a '\r'
- * that may still turn out to end the line.
+ * that may still turn out to end the line. The stream also owns the
+ * parser's memory (struct adapter_parse) and counts the pieces in it.
  */
 #include "adapter.h"
 
@@ -21,11 +22,14 @@ void adapter_stream_init(struct adapter_stream *s,
   s->ops = ops;
   s->max_line = max_line;
   s->overlong = 0;
+  memset(&s->parse, 0, sizeof(s->parse));
+  crl_buf_init(&s->parse.text, ADAPTER_TEXT_MAX);
   crl_buf_init(&s->partial, max_line + 1);
 }
 
 void adapter_stream_close(struct adapter_stream *s) {
   crl_buf_close(&s->partial);
+  crl_buf_close(&s->parse.text);
   s->overlong = 0;
 }
 
@@ -37,7 +41,7 @@ static void stream_deliver(struct adapter_stream *s, size_t len,
   char saved = b->data[len];
 
   b->data[len] = '\0';
-  s->ops->parse_line(b->data, len, s->overlong, emit, payload);
+  s->ops->parse_line(&s->parse, b->data, len, s->overlong, emit, payload);
   b->data[len] = saved;
 }
 
@@ -54,12 +58,14 @@ static void stream_end_line(struct adapter_stream *s, adapter_emit_cb emit,
   stream_deliver(s, len, emit, payload);
   crl_buf_reset(b);
   s->overlong = 0;
+  s->parse.piece = 0;
 }
 
 static void stream_cut_piece(struct adapter_stream *s, adapter_emit_cb emit,
                              void *payload) {
   s->overlong = 1;
   stream_deliver(s, s->max_line, emit, payload);
+  s->parse.piece++;
   crl_buf_consume(&s->partial, s->max_line);
 }
 
@@ -110,8 +116,23 @@ void adapter_stream_feed(struct adapter_stream *s, const char *buf, size_t len,
   }
 }
 
+/* Ends the stream: an unterminated last line is delivered, then message
+ * text the parser was still joining is emitted. */
 void adapter_stream_finish(struct adapter_stream *s, adapter_emit_cb emit,
                            void *payload) {
   if (s->partial.len > 0)
     stream_end_line(s, emit, payload);
+  adapter_parse_flush(&s->parse, emit, payload);
+}
+
+void adapter_parse_flush(struct adapter_parse *p, adapter_emit_cb emit,
+                         void *payload) {
+  struct adapter_event ev = {.kind = ADAPTER_EV_MESSAGE};
+
+  if (p->text.len == 0)
+    return;
+  ev.text = p->text.data;
+  ev.len = p->text.len;
+  emit(&ev, payload);
+  crl_buf_reset(&p->text);
 }

@@ -1,7 +1,7 @@
 /*
  * Tests for the exec adapter and the adapter table: argv is the task's
  * command, the environment carries the run's identity, every line becomes a
- * message, and only `exec` is in the table for now.
+ * message, and the table holds exec and the five agent CLIs.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -15,13 +15,19 @@ static const struct adapter_ops *exec_ops(void) {
   return ops;
 }
 
-Test(adapter_table, only_exec_for_now) {
+Test(adapter_table, names_match_the_table) {
+  static const char *const want[] = {"exec",   "claude-code", "codex",
+                                     "gemini", "qwen-code",   "opencode"};
   const char *const *names = adapter_names();
+  size_t i;
 
-  cr_assert_str_eq(names[0], "exec");
-  cr_assert_null(names[1]);
-  cr_assert_null(adapter_find("claude-code"));
-  cr_assert_null(adapter_find("codex"));
+  for (i = 0; i < CRL_ARRAY_SIZE(want); i++) {
+    cr_assert_str_eq(names[i], want[i]);
+    cr_assert_not_null(adapter_find(want[i]));
+    cr_assert_str_eq(adapter_find(want[i])->name, want[i]);
+  }
+  cr_assert_null(names[i]);
+  cr_assert_null(adapter_find("claude"));
   cr_assert_null(adapter_find(NULL));
 }
 
@@ -110,8 +116,9 @@ static void remember(const struct adapter_event *ev, void *payload) {
 
 Test(adapter_exec, each_line_is_one_message) {
   struct seen s = {0};
+  struct adapter_parse p = {0};
 
-  exec_ops()->parse_line("{\"not\":\"parsed\"}", 16, 1, remember, &s);
+  exec_ops()->parse_line(&p, "{\"not\":\"parsed\"}", 16, 1, remember, &s);
   cr_assert_eq(s.n, 1);
   cr_assert_eq(s.last.kind, ADAPTER_EV_MESSAGE);
   cr_assert_eq(s.last.len, 16);
