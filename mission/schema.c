@@ -104,10 +104,8 @@ static const struct msn__field task_fields[] = {
     FIELD("estimate", msn__conv_duration, struct msn__taskdef, t.estimate_ms),
     FIELD("review", msn__conv_review, struct msn__taskdef, t.review),
     FIELD("plan", msn__conv_review, struct msn__taskdef, t.plan),
-    FIELD("plan_command", msn__conv_argv, struct msn__taskdef,
-          t.plan_command),
-    FIELD("heartbeat", msn__conv_duration, struct msn__taskdef,
-          t.heartbeat_ms),
+    FIELD("plan_command", msn__conv_argv, struct msn__taskdef, t.plan_command),
+    FIELD("heartbeat", msn__conv_duration, struct msn__taskdef, t.heartbeat_ms),
     FIELD("sandbox", msn__conv_node, struct msn__taskdef, o.sandbox),
 };
 
