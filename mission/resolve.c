@@ -116,6 +116,22 @@ static void resolve_options(struct msn__ctx *c, struct msn__taskdef *td) {
     msn__sandbox_ref(c, o->sandbox);
 }
 
+/* plan: required runs a plan first: exec agents name its command. */
+static void resolve_plan(struct msn__ctx *c, struct msn__taskdef *td,
+                         const struct msn_agent *a) {
+  const char *id = td->t.id ? td->t.id : "?";
+
+  if (td->t.plan_command != NULL && !td->t.plan)
+    msn__err(c, msn__node_get(td->node, "plan_command"),
+             "task '%s' has a plan_command but no `plan: required`", id);
+  else if (td->t.plan && td->t.plan_command == NULL && a->adapter != NULL &&
+           strcmp(a->adapter, "exec") == 0)
+    msn__err(c, msn__node_get(td->node, "plan"),
+             "task '%s' needs a plan_command (exec agents run one for "
+             "`plan: required`)",
+             id);
+}
+
 static void resolve_task(struct msn__ctx *c, struct msn__taskdef *td,
                          long def) {
   const struct msn_agent *a;
@@ -141,6 +157,7 @@ static void resolve_task(struct msn__ctx *c, struct msn__taskdef *td,
     msn__err(c, td->node,
              "task '%s' has no command (exec agents need `command`)",
              td->t.id ? td->t.id : "?");
+  resolve_plan(c, td, a);
 }
 
 void msn__resolve(struct msn__ctx *c) {

@@ -1,8 +1,8 @@
 /*
  * The control socket's route table, and the resources that are about the
  * daemon itself: health, info, stats, Prometheus metrics, costs, audit, and
- * the question and approval gates (raised through the agent channel, which
- * is not built yet: the lists are empty and an id is unknown).
+ * and the question and approval gates agents raise through their channel
+ * (answered here through the mission's live engine).
  */
 #include "api.h"
 
@@ -188,20 +188,89 @@ API_HANDLER(api_audit) {
   rt_http_reply_json(req, 200, json_pack("{s:o}", "events", l.v));
 }
 
-API_HANDLER(api_questions) {
-  rt_http_reply_json(req, 200, json_pack("{s:[]}", "questions"));
+static int api_question_one(const struct store_question *q, void *payload) {
+  json_array_append_new(
+      payload,
+      json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s?, s:s?, s:I, s:I, "
+                "s:I}",
+                "id", (json_int_t)q->id, "mission", q->mission, "task", q->task,
+                "run", (json_int_t)q->run, "kind", q->kind, "text", q->text,
+                "state", q->state, "answer", q->answer, "default",
+                q->default_answer, "deadline", (json_int_t)q->deadline,
+                "created_at", (json_int_t)q->created_at, "answered_at",
+                (json_int_t)q->answered_at));
+  return 0;
 }
 
-API_HANDLER(api_question_answer) {
-  rt_http_reply_error(req, CRL_ENOT_FOUND, NULL, "no question %s",
-                      rt_http_req_param(req, "id"));
+static void api_gate_list(struct rt_http_req *req, struct rt_daemon *d,
+                          const char *kind, const char *key) {
+  const char *state = rt_http_req_query(req, "state");
+  json_t *v = json_array();
+
+  store_question_list(d->st, rt_http_req_query(req, "mission"),
+                      state && strcmp(state, "all") == 0 ? NULL : state, kind,
+                      api_question_one, v);
+  rt_http_reply_json(req, 200, json_pack("{s:o}", key, v));
+}
+
+API_HANDLER(api_questions) {
+  api_gate_list(req, payload, "question", "questions");
 }
 
 API_HANDLER(api_approvals) {
-  rt_http_reply_json(req, 200, json_pack("{s:[]}", "approvals"));
+  api_gate_list(req, payload, "approval", "approvals");
+}
+
+/* Answers gate {id} of `kind` through its mission's live engine. */
+static void api_gate_answer(struct rt_http_req *req, struct rt_daemon *d,
+                            const char *kind, const char *answer) {
+  const char *id = rt_http_req_param(req, "id");
+  struct crl_err err = CRL_ERR_INIT;
+  struct store_question q;
+  struct rt_dmission *x;
+  long long n = strtoll(id, NULL, 10);
+
+  if (n <= 0 || store_question_get(d->st, n, &q, &err) < 0 ||
+      strcmp(q.kind, kind) != 0) {
+    rt_http_reply_error(req, CRL_ENOT_FOUND, NULL, "no %s %s", kind, id);
+    return;
+  }
+  x = rt_daemon_mission(d, q.mission);
+  if (x == NULL || x->done)
+    rt_http_reply_error(req, CRL_EINVALID_TRANSITION, NULL,
+                        "%s %s is %s and its mission is not running", kind, id,
+                        q.state);
+  else if (rt_engine_answer(&x->eng, n, answer, &err) < 0)
+    rt_http_reply_error(req, err.code, NULL, "%s", err.msg);
+  else
+    rt_http_reply_json(req, 200,
+                       json_pack("{s:I, s:s, s:s}", "id", (json_int_t)n,
+                                 "state", "answered", "answer", answer));
+}
+
+API_HANDLER(api_question_answer) {
+  struct crl_err err = CRL_ERR_INIT;
+  json_t *body = NULL;
+  const char *answer;
+
+  if (rt_http_req_json(&body, req, &err) < 0) {
+    rt_http_reply_error(req, err.code, NULL, "%s", err.msg);
+    return;
+  }
+  answer = json_string_value(json_object_get(body, "answer"));
+  if (answer == NULL)
+    rt_http_reply_error(req, CRL_EBAD_REQUEST, NULL,
+                        "expected {\"answer\": \"…\"}");
+  else
+    api_gate_answer(req, payload, "question", answer);
+  json_decref(body);
 }
 
 API_HANDLER(api_approval_decide) {
-  rt_http_reply_error(req, CRL_ENOT_FOUND, NULL, "no approval %s",
-                      rt_http_req_param(req, "id"));
+  const char *path = req->path;
+  size_t n = strlen(path);
+
+  api_gate_answer(req, payload, "approval",
+                  n > 5 && strcmp(path + n - 5, "/deny") == 0 ? "deny"
+                                                              : "approve");
 }

@@ -106,6 +106,21 @@ static void review_event(struct store *st, const char *mission,
   json_decref(data);
 }
 
+/* An approved plan sends the task back to run its work. */
+static int review_plan(struct store *st, const char *mission,
+                       const struct review_opts *o, const struct store_task *t,
+                       struct crl_err *err) {
+  int rc;
+
+  if ((rc = store_task_set_state(st, mission, o->task, "rejected", t->attempts,
+                                 "plan approved", -1, -1, err)) < 0 ||
+      (rc = store_task_set_phase(st, mission, o->task, "work", err)) < 0)
+    return rc;
+  review_event(st, mission, o->task, "review",
+               json_pack("{s:s}", "decision", "approve-plan"));
+  return store_commit(st, err);
+}
+
 static int review_apply(struct store *st, const char *mission,
                         const struct review_opts *o, struct crl_err *err) {
   const char *to = o->reject ? "rejected" : "completed";
@@ -118,6 +133,8 @@ static int review_apply(struct store *st, const char *mission,
     return crl_err_set(err, CRL_EINVALID_TRANSITION,
                        "task %s of mission %s is %s, not pending_review",
                        o->task, mission, t.state);
+  if (!o->reject && t.phase != NULL && strcmp(t.phase, "plan") == 0)
+    return review_plan(st, mission, o, &t, err);
   if ((rc = store_task_set_state(st, mission, o->task, to, t.attempts,
                                  o->reject ? "rejected" : "approved", -1,
                                  o->reject ? -1 : crl_time_wall_ms(), err)) <

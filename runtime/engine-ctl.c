@@ -45,8 +45,28 @@ static void ctl_reason(struct rt_engine *e, size_t task, const char *reason) {
   e->reasons[task] = xstrdup(reason);
 }
 
+/* An approved plan sends the task back to run its work. */
+static int ctl_approve_plan(struct rt_engine *e, size_t task,
+                            struct crl_err *err) {
+  int rc = sched_task_reject(e->sched, task, rt_engine_now(e), &e->acts);
+
+  if (rc == 0) {
+    e->planning[task] = 0;
+    ctl_reason(e, task, "plan approved");
+    store_task_set_phase(e->st, e->m->name, e->m->tasks[task].id, "work", NULL);
+    ctl_event(e, e->m->tasks[task].id, "review",
+              json_pack("{s:s}", "decision", "approve-plan"));
+  }
+  return ctl_done(e, rc, task, err);
+}
+
 int rt_engine_approve(struct rt_engine *e, size_t task, struct crl_err *err) {
-  int rc = sched_task_approve(e->sched, task, rt_engine_now(e), &e->acts);
+  int rc;
+
+  if (e->planning[task] &&
+      sched_task_state(e->sched, task) == SCHED_PENDING_REVIEW)
+    return ctl_approve_plan(e, task, err);
+  rc = sched_task_approve(e->sched, task, rt_engine_now(e), &e->acts);
 
   if (rc == 0) {
     ctl_reason(e, task, "approved");

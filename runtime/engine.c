@@ -10,7 +10,7 @@
  * store that knows every shim that may exist; on the next start the engine
  * re-attaches to the live ones and collects the verdicts of the dead.
  */
-#include "rt-int.h"
+#include "rt-chan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -179,6 +179,11 @@ static enum sched_outcome engine_verdict(struct rt_run *r,
                                          const char **reason) {
   enum rt_verdict v = rt_ticket_commit(r);
 
+  if (r->eng->planning[r->task] && outcome == SCHED_OUTCOME_SUCCESS) {
+    engine_event_json(r->eng, engine_task_id(r->eng, r->task), r->id, "plan",
+                      json_pack("{s:I}", "run", (json_int_t)r->id));
+    return SCHED_OUTCOME_REVIEW; /* the plan waits for its approval */
+  }
   if (outcome != SCHED_OUTCOME_SUCCESS || v == RT_VERDICT_OK)
     return outcome;
   *reason = r->verdict_reason;
@@ -190,6 +195,7 @@ void rt_engine_run_ended(struct rt_engine *e, struct rt_run *r,
   const char *id = engine_task_id(e, r->task);
   int64_t now = rt_engine_now(e);
 
+  rt_gate_run_ended(e, r->task);
   if (r->spawned)
     outcome = engine_verdict(r, outcome, &reason);
   store_run_end(e->st, r->id, r->exit_code, r->signal, reason, r->err_no, now,
@@ -329,6 +335,7 @@ static void engine_finish(struct rt_engine *e) {
   if (!e->opts.embedded)
     engine_reviews_hint(e);
   e->exit_code = code;
+  rt_gate_close_all(e);
   engine_handles_close(e);
   if (e->opts.on_finish != NULL)
     e->opts.on_finish(e, e->opts.payload);
@@ -475,6 +482,22 @@ static int engine_lock(struct rt_engine *e, struct crl_err *err) {
   return 0;
 }
 
+/* Tasks with `plan: required` start in the plan phase unless the store
+ * says their plan was approved. */
+static void engine_plans(struct rt_engine *e) {
+  struct store_task t;
+
+  for (size_t i = 0; i < e->m->ntasks; i++) {
+    if (!e->m->tasks[i].plan)
+      continue;
+    if (store_task_get(e->st, e->m->name, e->m->tasks[i].id, &t, NULL) == 0 &&
+        t.phase != NULL && strcmp(t.phase, "work") == 0)
+      continue;
+    e->planning[i] = 1;
+    store_task_set_phase(e->st, e->m->name, e->m->tasks[i].id, "plan", NULL);
+  }
+}
+
 int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
                    const struct rt_engine_opts *o, struct msn_mission *m,
                    struct crl_err *err) {
@@ -507,9 +530,12 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
   e->view = rt_view_new(loop, o->view, e);
   e->cgroup = rt_cgroup_parent();
   e->ticket_done = xcalloc(m->ntickets + 1, 1);
+  e->planning = xcalloc(m->ntasks + 1, 1);
   if ((rc = rt_persist(e, err)) < 0 || (rc = rt_tickets_record(e, err)) < 0 ||
       (rc = rt_resume(e, err)) < 0)
     return rc;
+  rt_gate_resume(e);
+  engine_plans(e);
   e->need_step = 1;
   e->merge_check = 1; /* tickets approved or completed while we were away */
   return store_commit(e->st, err);
@@ -551,6 +577,7 @@ void rt_engine_detach(struct rt_engine *e) {
   if (store_dirty(e->st))
     store_commit(e->st, NULL);
   rt_view_finish(e->view, -1); /* closed before the engine's handles */
+  rt_gate_close_all(e);
   engine_handles_close(e);
 }
 
@@ -566,6 +593,7 @@ void rt_engine_close(struct rt_engine *e) {
   free(e->runs);
   free(e->cgroup);
   free(e->ticket_done);
+  free(e->planning);
   rt_tickets_close(e);
   rt_view_free(e->view);
   sched_actions_close(&e->acts);

@@ -50,6 +50,7 @@ extern const struct rt_cmd rt_cmd_approve;
 extern const struct rt_cmd rt_cmd_reject;
 extern const struct rt_cmd rt_cmd_gc;
 extern const struct rt_cmd rt_cmd_daemon;
+extern const struct rt_cmd rt_cmd_agent;
 
 /* Common options parsed the same way by every verb. */
 struct rt_common {
@@ -124,6 +125,8 @@ enum rt_run_state {
   RT_RUN_CLOSED
 };
 
+struct rt_chan;
+
 struct rt_run {
   struct rt_engine *eng;
   size_t task;
@@ -150,6 +153,9 @@ struct rt_run {
   int has_watch;
   uv_poll_t poll;
   uv_fs_event_t watch;
+  struct rt_chan *chan; /* the agent channel, or NULL */
+  uv_timer_t hb;        /* heartbeat deadline, when the task declares one */
+  int has_hb;
   struct adapter_stream stream;
   struct rt_run *next_spawn;
 };
@@ -186,12 +192,14 @@ struct rt_engine {
   struct rt_run **spawn_tail;
   struct sched_actions acts;
   struct rt_view *view;
-  char *cgroup;               /* parent of the runs' cgroup leaves, or NULL */
-  struct rt_repo *repo;       /* the mission's repository, or NULL */
-  char *merge_ref;            /* the branch tickets merge into, or NULL */
-  unsigned char *ticket_done; /* per ticket: merge attempted this run */
-  int merge_check;            /* a task completed: look for tickets */
-  int merge_failed;           /* tickets left unmerged */
+  char *cgroup;         /* parent of the runs' cgroup leaves, or NULL */
+  struct rt_repo *repo; /* the mission's repository, or NULL */
+  struct rt_question *questions; /* open questions and approvals */
+  unsigned char *planning;       /* per task: its plan waits for approval */
+  char *merge_ref;               /* the branch tickets merge into, or NULL */
+  unsigned char *ticket_done;    /* per ticket: merge attempted this run */
+  int merge_check;               /* a task completed: look for tickets */
+  int merge_failed;              /* tickets left unmerged */
   uv_prepare_t turn;
   uv_timer_t wake;
   uv_signal_t sigint;
@@ -238,6 +246,14 @@ int rt_engine_cancel_task(struct rt_engine *e, size_t task,
                           struct crl_err *err);
 int rt_engine_cancel(struct rt_engine *e, struct crl_err *err);
 int rt_engine_pause(struct rt_engine *e, int paused, struct crl_err *err);
+/* Answers an open question or approval ("approve"/"deny") of this engine;
+ * CRL_EINVALID_TRANSITION when it is not open here (gate.c). */
+int rt_engine_answer(struct rt_engine *e, int64_t id, const char *answer,
+                     struct crl_err *err);
+struct rt_question;
+void rt_gate_run_ended(struct rt_engine *e, size_t task);
+void rt_gate_resume(struct rt_engine *e);
+void rt_gate_close_all(struct rt_engine *e);
 
 /* Engine services used by runs. */
 int64_t rt_engine_now(struct rt_engine *e);
@@ -294,6 +310,10 @@ int rt_run_attach(struct rt_run *r, pid_t shim_pid, int64_t offset);
 /* Finishes a run whose shim died while no engine watched it. */
 void rt_run_finish_detached(struct rt_run *r, int64_t offset);
 void rt_run_stop(struct rt_run *r, enum sched_stop_reason why);
+/* A handle the run counts (the channel's) finished closing. */
+void rt_run_handle_closed(struct rt_run *r);
+/* The agent said it is alive: the heartbeat deadline moves on. */
+void rt_run_heartbeat(struct rt_run *r);
 /* Takes what the log holds, then closes the run's handles; the shim lives. */
 void rt_run_detach(struct rt_run *r);
 void rt_run_kill(struct rt_run *r);

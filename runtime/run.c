@@ -7,7 +7,7 @@
  * The run ends when both the reap and the last bytes have arrived (tmux
  * job.c); its handles are closed and it is freed from the close callbacks.
  */
-#include "rt-int.h"
+#include "rt-chan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +26,9 @@
 extern char **environ;
 
 static void run_on_exit(uv_poll_t *h, int status, int events);
+static void run_close(struct rt_run *r);
+static void run_heartbeat_start(struct rt_run *r);
+static void run_chan_open(struct rt_run *r);
 static void run_on_log(uv_fs_event_t *h, const char *f, int ev, int status);
 
 struct rt_run *rt_run_new(struct rt_engine *e, size_t task, int64_t id,
@@ -141,6 +144,26 @@ static const char *const run_net_names[] = {"none", "gateway", "host"};
 
 /* The task's sandbox profile as shim options: a built-in base, and for a
  * profile of the mission its overrides. "none" adds nothing. */
+/* The sandbox shows the agent its channel and the corral binary. */
+static void run_argv_chan(struct run_argv *a, const struct rt_run *r) {
+  char *dir, *bin;
+
+  if (r->chan == NULL)
+    return;
+  dir = rt_chan_dir(r);
+  bin = xstrdup(r->eng->opts.shim_path);
+  run_argv_add(a, "--readonly");
+  run_argv_add(a, dir);
+  if (strrchr(bin, '/') != NULL && strrchr(bin, '/') != bin &&
+      strncmp(bin, "/usr/", 5) != 0 && strncmp(bin, "/bin/", 5) != 0) {
+    *strrchr(bin, '/') = '\0';
+    run_argv_add(a, "--readonly");
+    run_argv_add(a, bin);
+  }
+  free(dir);
+  free(bin);
+}
+
 static void run_argv_sandbox(struct run_argv *a, const struct rt_run *r) {
   const struct msn_task *t = &r->eng->m->tasks[r->task];
   const struct msn_sandbox *sb = msn_sandbox_find(r->eng->m, t->sandbox);
@@ -150,6 +173,7 @@ static void run_argv_sandbox(struct run_argv *a, const struct rt_run *r) {
     return;
   run_argv_add(a, "--profile");
   run_argv_add(a, base);
+  run_argv_chan(a, r);
   if (sb == NULL)
     return;
   run_argv_paths(a, "--writable", sb->writable);
@@ -230,6 +254,24 @@ static void run_env(struct adapter_env *env, const struct msn_task *t) {
 }
 
 /* A reviewer's feedback on the last rejection, for the next run. */
+/* The agent channel and the corral binary that speaks it. */
+static void run_chan_env(struct adapter_env *env, struct rt_run *r) {
+  char *dir, *path, *bin;
+
+  if (r->chan == NULL)
+    return;
+  dir = rt_chan_dir(r);
+  xasprintf(&path, "%s/agent.sock", dir);
+  xasprintf(&bin, "%s", r->eng->opts.shim_path);
+  if (strrchr(bin, '/') != NULL)
+    strcpy(strrchr(bin, '/') + 1, "corral");
+  adapter_env_set(env, "CORRAL_AGENT_SOCKET", path);
+  adapter_env_set(env, "CORRAL_BIN", bin);
+  free(path);
+  free(dir);
+  free(bin);
+}
+
 static void run_feedback(struct adapter_env *env, struct rt_run *r) {
   struct store_task t;
 
@@ -253,7 +295,9 @@ static void run_adapter_info(struct adapter_run *a, struct rt_run *r,
   a->prompt = t->prompt;
   a->model = m->agents[t->agent].model;
   a->workdir = r->workdir ? r->workdir : m->workdir;
-  a->command = t->command;
+  a->command = r->eng->planning[r->task] && t->plan_command != NULL
+                   ? t->plan_command
+                   : t->command;
   a->attempt = r->attempt;
 }
 
@@ -267,6 +311,10 @@ static int run_start_shim(struct rt_run *r, pid_t *pid, struct crl_err *err) {
   run_adapter_info(&a, r, id, sizeof(id));
   run_env(&env, t);
   run_feedback(&env, r);
+  run_chan_env(&env, r);
+  if (t->plan)
+    adapter_env_set(&env, "CORRAL_PHASE",
+                    r->eng->planning[r->task] ? "plan" : "work");
   if ((rc = r->stream.ops->build_argv(&argv, &a, err)) < 0)
     goto out;
   if ((rc = r->stream.ops->build_env(&env, &a, err)) < 0)
@@ -300,6 +348,7 @@ void rt_run_spawn(struct rt_run *r) {
     err.msg[sizeof(err.msg) - 1] = '\0';
     goto fail;
   }
+  run_chan_open(r);
   if ((rc = run_start_shim(r, &pid, &err)) < 0)
     goto fail;
   r->owned = 1;
@@ -311,11 +360,45 @@ void rt_run_spawn(struct rt_run *r) {
   }
   store_run_set_spawned(r->eng->st, r->id, pid, rt_proc_starttime(pid), 0,
                         NULL);
+  run_heartbeat_start(r);
   return;
 fail:
   r->state = RT_RUN_DEAD;
   rt_engine_run_ended(r->eng, r, SCHED_OUTCOME_FAILURE, err.msg);
-  rt_engine_run_closed(r->eng, r);
+  run_close(r);
+}
+
+static void run_on_heartbeat_missed(uv_timer_t *h) {
+  struct rt_run *r = crl_container_of(h, struct rt_run, hb);
+
+  rt_engine_event(r->eng, r->eng->m->tasks[r->task].id, r->id,
+                  "heartbeat-timeout", NULL);
+  rt_run_stop(r, SCHED_STOP_HEARTBEAT);
+}
+
+void rt_run_heartbeat(struct rt_run *r) {
+  int64_t every = r->eng->m->tasks[r->task].heartbeat_ms;
+
+  if (r->has_hb && r->state == RT_RUN_RUNNING)
+    uv_timer_start(&r->hb, run_on_heartbeat_missed, (uint64_t)every, 0);
+}
+
+/* A task that declares a heartbeat must send its first one in time too. */
+static void run_heartbeat_start(struct rt_run *r) {
+  if (r->eng->m->tasks[r->task].heartbeat_ms <= 0 || r->has_hb)
+    return;
+  uv_timer_init(r->eng->loop, &r->hb);
+  r->handles++;
+  r->has_hb = 1;
+  rt_run_heartbeat(r);
+}
+
+/* The channel is an aid, not a condition: a run without one still runs. */
+static void run_chan_open(struct rt_run *r) {
+  struct crl_err err = CRL_ERR_INIT;
+
+  if (rt_chan_open(r, &err) < 0)
+    log_warn("run %lld: no agent channel: %s", (long long)r->id, err.msg);
 }
 
 int rt_run_attach(struct rt_run *r, pid_t shim_pid, int64_t offset) {
@@ -324,7 +407,11 @@ int rt_run_attach(struct rt_run *r, pid_t shim_pid, int64_t offset) {
   if ((rc = run_open_log(r, offset)) < 0)
     return rc;
   r->spawned = 1;
-  return run_watch(r, shim_pid);
+  if ((rc = run_watch(r, shim_pid)) < 0)
+    return rc;
+  run_chan_open(r);
+  run_heartbeat_start(r);
+  return 0;
 }
 
 static void run_reason(char *out, size_t len, const struct rt_status *s,
@@ -372,11 +459,13 @@ static void run_finish(struct rt_run *r) {
   rt_engine_run_ended(r->eng, r, o, reason);
 }
 
-static void run_on_close(uv_handle_t *h) {
-  struct rt_run *r = h->data;
-
+void rt_run_handle_closed(struct rt_run *r) {
   if (--r->handles == 0)
     rt_engine_run_closed(r->eng, r);
+}
+
+static void run_on_close(uv_handle_t *h) {
+  rt_run_handle_closed(h->data);
 }
 
 static void run_close(struct rt_run *r) {
@@ -393,6 +482,11 @@ static void run_close(struct rt_run *r) {
     r->watch.data = r;
     uv_close((uv_handle_t *)&r->watch, run_on_close);
   }
+  if (r->has_hb) {
+    r->hb.data = r;
+    uv_close((uv_handle_t *)&r->hb, run_on_close);
+  }
+  rt_chan_close(r);
 }
 
 static void run_on_exit(uv_poll_t *h, int status, int events) {

@@ -134,7 +134,9 @@ enum sched_stop_reason {
   SCHED_STOP_NONE,
   SCHED_STOP_TIMEOUT,
   SCHED_STOP_IDLE,
-  SCHED_STOP_CANCELLED
+  SCHED_STOP_CANCELLED,
+  SCHED_STOP_HEARTBEAT, /* set by the runtime, never by the scheduler */
+  SCHED_STOP_BUDGET     /* likewise: the gateway refused a call */
 };
 
 const char *sched_stop_reason_name(enum sched_stop_reason r);

@@ -90,6 +90,8 @@ static const char *const stop_names[] = {
     [SCHED_STOP_TIMEOUT] = "timeout",
     [SCHED_STOP_IDLE] = "idle",
     [SCHED_STOP_CANCELLED] = "cancelled",
+    [SCHED_STOP_HEARTBEAT] = "heartbeat-timeout",
+    [SCHED_STOP_BUDGET] = "budget-exceeded",
 };
 
 const char *sched_state_name(enum sched_state st) {
