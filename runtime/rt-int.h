@@ -296,6 +296,12 @@ void rt_tickets_merge(struct rt_engine *e);
 /* Builds the plan to find whole-mission errors (cycles) as diagnostics. */
 int rt_mission_check(const struct msn_mission *m, struct msn_diags *d);
 
+/* The scheduler's options for one task of the mission. */
+void rt_plan_task_opts(struct sched_task_opts *o, const struct msn_mission *m,
+                       const struct msn_task *t);
+/* Discovered tasks (discover.c): re-adds those the store recorded, after a
+ * restart (before rt_resume). */
+int rt_discover_restore(struct rt_engine *e, struct crl_err *err);
 /* Builds the scheduler for a mission; CRL_ECYCLE etc. with err set. */
 int rt_plan_build(struct sched **out, const struct msn_mission *m, int jobs,
                   struct crl_err *err);
