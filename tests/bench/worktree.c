@@ -94,40 +94,50 @@ static double now_ms(void) {
 
 /* ---- spawning git ------------------------------------------------------ */
 
-/* Reads fd to EOF into out (NUL-terminated, truncated to n - 1 bytes). */
+/* Reads fd to EOF into out (NUL-terminated, truncated to n - 1 bytes; the
+ * rest is read and dropped so that the writer never blocks). */
 static void read_all(int fd, char *out, size_t n) {
+  char sink[4096];
   size_t len = 0;
   ssize_t got;
-  char sink[4096];
+  int room;
 
-  while ((got = read(fd, len + 1 < n ? out + len : sink,
-                     len + 1 < n ? n - 1 - len : sizeof(sink))) != 0) {
+  for (;;) {
+    room = len + 1 < n;
+    got = room ? read(fd, out + len, n - 1 - len) : read(fd, sink, 4096);
     if (got < 0 && errno == EINTR)
       continue;
-    if (got < 0)
+    if (got <= 0)
       break;
-    if (len + 1 < n)
+    if (room)
       len += (size_t)got;
   }
   out[len] = '\0';
 }
 
-/* Runs argv (argv[0] looked up in PATH, no shell) with stdin on /dev/null
- * and stdout on /dev/null, or captured into out when out != NULL; stderr
- * is inherited. Dies unless it exits 0. */
+/* stdin on /dev/null; stdout on /dev/null, or on a new pipe p when
+ * capturing. */
+static void spawn_actions(posix_spawn_file_actions_t *fa, int capture,
+                          int p[2]) {
+  posix_spawn_file_actions_init(fa);
+  posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
+  if (!capture)
+    posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY, 0);
+  else if (pipe2(p, O_CLOEXEC) < 0)
+    die("pipe: %s", strerror(errno));
+  else
+    posix_spawn_file_actions_adddup2(fa, p[1], 1);
+}
+
+/* Runs argv (argv[0] looked up in PATH, no shell) with stdout on /dev/null,
+ * or captured into out when out != NULL; stderr is inherited. Dies unless
+ * it exits 0. */
 static void run(char *const argv[], char *out, size_t n) {
   posix_spawn_file_actions_t fa;
   int p[2] = {-1, -1}, status, rc;
   pid_t pid;
 
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  if (out == NULL)
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  else if (pipe2(p, O_CLOEXEC) < 0)
-    die("pipe: %s", strerror(errno));
-  else
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+  spawn_actions(&fa, out != NULL, p);
   rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0)
@@ -328,8 +338,10 @@ static void corral_ticket(struct bench *b, int i, const char *ticket,
   change_write(wt, i, b->files);
   t2 = now_ms();
   m.ticket = ticket;
-  if (rt_commit_run(&st, b->rt, wt, &m, &err) < 0 || !st.changed)
-    die("rt_commit_run %s: %s", ticket, st.changed ? err.msg : "no change");
+  if (rt_commit_run(&st, b->rt, wt, &m, &err) < 0)
+    die("rt_commit_run %s: %s", ticket, err.msg);
+  if (!st.changed)
+    die("rt_commit_run %s: no change committed", ticket);
   b->ms[CORRAL][PH_COMMIT][i] = now_ms() - t2;
   b->ms[CORRAL][PH_CREATE][i] = t1 - t0;
   b->ms[CORRAL][PH_WRITE][i] = t2 - t1;
