@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -65,6 +66,7 @@ struct bench {
   char *root, *repo[NSIDE], *wtdir[NSIDE];
   struct rt_repo *rt;
   double *ms[NSIDE][NPH];
+  double *cpu[NSIDE]; /* create + commit, user + system */
   struct shortstat got[NSIDE];
   int mismatches;
 };
@@ -85,11 +87,20 @@ static void die(const char *fmt, ...) {
   exit(1);
 }
 
-static double now_ms(void) {
+static double ts_ms(clockid_t clock) {
   struct timespec ts;
 
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double now_ms(void) {
+  return ts_ms(CLOCK_MONOTONIC);
+}
+
+/* This process's CPU time (user + system), children not included. */
+static double cpu_ms(void) {
+  return ts_ms(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /* ---- spawning git ------------------------------------------------------ */
@@ -131,10 +142,12 @@ static void spawn_actions(posix_spawn_file_actions_t *fa, int capture,
 
 /* Runs argv (argv[0] looked up in PATH, no shell) with stdout on /dev/null,
  * or captured into out when out != NULL; stderr is inherited. Dies unless
- * it exits 0. */
-static void run(char *const argv[], char *out, size_t n) {
+ * it exits 0. Returns the CPU time (user + system) of the process and of
+ * the processes it waited for (git worktree add runs two more gits). */
+static double run(char *const argv[], char *out, size_t n) {
   posix_spawn_file_actions_t fa;
   int p[2] = {-1, -1}, status, rc;
+  struct rusage ru;
   pid_t pid;
 
   spawn_actions(&fa, out != NULL, p);
@@ -147,12 +160,14 @@ static void run(char *const argv[], char *out, size_t n) {
     read_all(p[0], out, n);
     close(p[0]);
   }
-  while (waitpid(pid, &status, 0) < 0)
+  while (wait4(pid, &status, 0, &ru) < 0)
     if (errno != EINTR)
-      die("waitpid: %s", strerror(errno));
+      die("wait4: %s", strerror(errno));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     die("%s %s %s ... failed (status %d)", argv[0], argv[1],
         argv[2] ? argv[2] : "", status);
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
 /* ---- the files --------------------------------------------------------- */
@@ -330,12 +345,14 @@ static void corral_ticket(struct bench *b, int i, const char *ticket,
   struct crl_err err = CRL_ERR_INIT;
   struct rt_commit_stat st;
   char *path;
-  double t0 = now_ms(), t1, t2;
+  double c0 = cpu_ms(), t0 = now_ms(), t1, t2, c1, c2;
 
   if (rt_worktree_ensure(&path, b->rt, "bench", ticket, "main", wt, &err) < 0)
     die("rt_worktree_ensure %s: %s", ticket, err.msg);
   t1 = now_ms();
+  c1 = cpu_ms();
   change_write(wt, i, b->files);
+  c2 = cpu_ms();
   t2 = now_ms();
   m.ticket = ticket;
   if (rt_commit_run(&st, b->rt, wt, &m, &err) < 0)
@@ -343,6 +360,7 @@ static void corral_ticket(struct bench *b, int i, const char *ticket,
   if (!st.changed)
     die("rt_commit_run %s: no change committed", ticket);
   b->ms[CORRAL][PH_COMMIT][i] = now_ms() - t2;
+  b->cpu[CORRAL][i] = cpu_ms() - c2 + c1 - c0;
   b->ms[CORRAL][PH_CREATE][i] = t1 - t0;
   b->ms[CORRAL][PH_WRITE][i] = t2 - t1;
   b->got[CORRAL] = (struct shortstat){st.files, st.insertions, st.deletions};
@@ -374,8 +392,9 @@ static struct shortstat shortstat_parse(const char *s) {
   return st;
 }
 
-static void git_commit_spawn(const char *wt, const char *ticket) {
+static double git_commit_spawn(const char *wt, const char *ticket) {
   char *trailers;
+  double cpu;
   char *argv[] = {"git", "-C",           (char *)wt, "commit", "-q",
                   "-m",  "impl: run r1", "-m",       NULL,     NULL};
 
@@ -384,8 +403,9 @@ static void git_commit_spawn(const char *wt, const char *ticket) {
             "Corral-Run: r1\nCorral-Agent: bench",
             ticket);
   argv[8] = trailers;
-  run(argv, NULL, 0);
+  cpu = run(argv, NULL, 0);
   free(trailers);
+  return cpu;
 }
 
 static void git_ticket(struct bench *b, int i, const char *ticket,
@@ -396,21 +416,22 @@ static void git_ticket(struct bench *b, int i, const char *ticket,
   char *add[] = {"git", "-C", (char *)wt, "add", "-A", NULL};
   char *diff[] = {"git",         "-C",     (char *)wt, "diff",
                   "--shortstat", "HEAD~1", "HEAD",     NULL};
-  double t[6];
+  double t[6], cpu;
 
   xasprintf(&branch, "corral/bench/%s", ticket);
   add_wt[7] = branch;
   t[0] = now_ms();
-  run(add_wt, NULL, 0);
+  cpu = run(add_wt, NULL, 0);
   t[1] = now_ms();
   change_write(wt, i, b->files);
   t[2] = now_ms();
-  run(add, NULL, 0);
+  cpu += run(add, NULL, 0);
   t[3] = now_ms();
-  git_commit_spawn(wt, ticket);
+  cpu += git_commit_spawn(wt, ticket);
   t[4] = now_ms();
-  run(diff, out, sizeof(out));
+  cpu += run(diff, out, sizeof(out));
   t[5] = now_ms();
+  b->cpu[GIT][i] = cpu;
   b->got[GIT] = shortstat_parse(out);
   b->ms[GIT][PH_CREATE][i] = t[1] - t[0];
   b->ms[GIT][PH_WRITE][i] = t[2] - t[1];
@@ -511,10 +532,32 @@ static void trend_print(struct bench *b) {
   printf("\n");
 }
 
+/* Median over tickets of create + commit+stats, wall clock. */
+static double ticket_median(struct bench *b, enum side s) {
+  double *tot = xmalloc((size_t)b->tickets * sizeof(double)), med;
+  int i;
+
+  for (i = 0; i < b->tickets; i++)
+    tot[i] = b->ms[s][PH_CREATE][i] + b->ms[s][PH_COMMIT][i];
+  med = summarize(tot, b->tickets).median;
+  free(tot);
+  return med;
+}
+
+/* CPU time moves far less than wall time when the machine is busy. */
+static void cpu_print(struct bench *b) {
+  double c = summarize(b->cpu[CORRAL], b->tickets).median;
+  double g = summarize(b->cpu[GIT], b->tickets).median;
+
+  printf("cpu per ticket (create + commit+stats, user + system, median ms): "
+         "corral %.2f git %.2f ratio %.2f\n",
+         c, g, c / g);
+}
+
 static void report(struct bench *b) {
-  double *tot[NSIDE], med[NSIDE];
+  double c = ticket_median(b, CORRAL), g = ticket_median(b, GIT);
   enum phase p;
-  int s, i;
+  int s;
 
   printf("%-24s %-6s %8s %8s %8s %9s\n", "phase (ms per ticket)", "side",
          "median", "p90", "mean", "total_s");
@@ -522,18 +565,12 @@ static void report(struct bench *b) {
     for (s = 0; s < NSIDE; s++)
       if (p < PH_ADD || s == GIT)
         phase_print(b, p, s);
-  for (s = 0; s < NSIDE; s++) {
-    tot[s] = xmalloc((size_t)b->tickets * sizeof(double));
-    for (i = 0; i < b->tickets; i++)
-      tot[s][i] = b->ms[s][PH_CREATE][i] + b->ms[s][PH_COMMIT][i];
-    med[s] = summarize(tot[s], b->tickets).median;
-    free(tot[s]);
-  }
   trend_print(b);
+  cpu_print(b);
   printf("stats: %d of %d tickets agree with git diff --shortstat\n",
          b->tickets - b->mismatches, b->tickets);
-  printf("RESULT worktree corral_ms=%.2f git_ms=%.2f ratio=%.2f\n", med[CORRAL],
-         med[GIT], med[CORRAL] / med[GIT]);
+  printf("RESULT worktree corral_ms=%.2f git_ms=%.2f ratio=%.2f\n", c, g,
+         c / g);
 }
 
 /* ---- main -------------------------------------------------------------- */
@@ -618,9 +655,11 @@ static void bench_alloc(struct bench *b) {
   xasprintf(&b->root, "%s/corral-bench-wt-XXXXXX", b->tmpdir);
   if (mkdtemp(b->root) == NULL)
     die("mkdtemp %s: %s", b->root, strerror(errno));
-  for (s = 0; s < NSIDE; s++)
+  for (s = 0; s < NSIDE; s++) {
+    b->cpu[s] = xcalloc((size_t)b->tickets, sizeof(double));
     for (p = 0; p < NPH; p++)
       b->ms[s][p] = xcalloc((size_t)b->tickets, sizeof(double));
+  }
 }
 
 static void bench_free(struct bench *b) {
@@ -635,6 +674,7 @@ static void bench_free(struct bench *b) {
   for (s = 0; s < NSIDE; s++) {
     for (p = 0; p < NPH; p++)
       free(b->ms[s][p]);
+    free(b->cpu[s]);
     free(b->repo[s]);
     free(b->wtdir[s]);
   }
