@@ -143,7 +143,8 @@ static void spawn_actions(posix_spawn_file_actions_t *fa, int capture,
 /* Runs argv (argv[0] looked up in PATH, no shell) with stdout on /dev/null,
  * or captured into out when out != NULL; stderr is inherited. Dies unless
  * it exits 0. Returns the CPU time (user + system) of the process and of
- * the processes it waited for (git worktree add runs two more gits). */
+ * the processes it waited for (git worktree add runs three more: branch,
+ * symbolic-ref and reset --hard). */
 static double run(char *const argv[], char *out, size_t n) {
   posix_spawn_file_actions_t fa;
   int p[2] = {-1, -1}, status, rc;
