@@ -120,7 +120,7 @@ int sched_task_discover(struct sched *s, const struct sched_discover *d,
   if (rc < 0)
     return rc;
   discover_link(s, (size_t)rc, d);
-  if (s->tasks[rc].unfinished == 0)
+  if (s->tasks[rc].unfinished == 0 && !d->restoring)
     sched__task_ready(s, (size_t)rc, now, out);
   return rc;
 }

@@ -276,6 +276,7 @@ struct sched_discover {
   size_t nneeds;
   const char *const *before;
   size_t nbefore;
+  int restoring; /* re-added before sched_task_restore: leave it pending */
 };
 
 /* Adds it to the sealed graph; returns its index, or CRL_ECYCLE (named in

@@ -475,7 +475,7 @@ Test(sched, paused_starts_nothing_until_resumed) {
 }
 
 Test(sched, a_discovered_task_joins_the_live_graph) {
-  struct sched_discover d = {SCHED_TASK_OPTS_INIT, NULL, 0, NULL, 0};
+  struct sched_discover d = {SCHED_TASK_OPTS_INIT, NULL, 0, NULL, 0, 0};
   const char *needs[] = {"a"}, *before[] = {"c"};
   struct crl_err err = CRL_ERR_INIT;
   int n;
@@ -503,7 +503,7 @@ Test(sched, a_discovered_task_joins_the_live_graph) {
 }
 
 Test(sched, a_discovered_task_that_closes_a_cycle_is_refused) {
-  struct sched_discover d = {SCHED_TASK_OPTS_INIT, NULL, 0, NULL, 0};
+  struct sched_discover d = {SCHED_TASK_OPTS_INIT, NULL, 0, NULL, 0, 0};
   const char *needs[] = {"c"}, *before[] = {"b"}, *ghost[] = {"zz"};
   struct crl_err err = CRL_ERR_INIT;
 
