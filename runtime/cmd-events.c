@@ -40,8 +40,8 @@ struct events_ctx {
 };
 
 static void events_usage(FILE *fp) {
-  fputs("usage: corral events [--socket PATH] [--json] [-f] [--since SEQ]\n"
-        "                     [--mission M] [--count N]\n\n"
+  fputs("usage: corral events [--socket PATH] [--json] [-f|--follow]\n"
+        "                     [--since SEQ] [--mission M] [--count N]\n\n"
         "Prints the daemon's events after SEQ (default: all). -f follows the "
         "stream,\nreconnecting with Last-Event-ID when the daemon restarts; "
         "--count N stops\nafter N events.\n",

@@ -15,7 +15,7 @@
 static void logs_usage(FILE *fp) {
   fputs("usage: corral logs [--state-dir DIR | --socket PATH] [--mission M] "
         "[--all]\n"
-        "                   [-f] TASK|RUN\n\n"
+        "                   [-f|--follow] TASK|RUN\n\n"
         "Prints the output of TASK's last run (every run with --all). "
         "Without\n--state-dir it asks the daemon when one answers on its "
         "socket; then\n-f follows the output until the run ends, and RUN "

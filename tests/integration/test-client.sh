@@ -109,6 +109,11 @@ cl events --json --count 5 >"$TMP/ev.jsonl" || fail "events --count failed"
 assert_eq "$(events "$TMP/ev.jsonl" "[e['seq'] for e in ev]")" "[1, 2, 3, 4, 5]" "events --count 5"
 cl events --json --since 3 --count 2 >"$TMP/ev2.jsonl" || fail "events --since failed"
 assert_eq "$(events "$TMP/ev2.jsonl" "[e['seq'] for e in ev]")" "[4, 5]" "events --since 3"
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  cl events --count 1 >/dev/null || fail "events --count 1 failed"
+done
+alive "$DAEMON_PID" || fail "the daemon died when clients hung up mid-stream"
+ok "the daemon survives clients that hang up mid-stream"
 cl events --mission rev >"$TMP/ev.txt" || fail "events (not followed) failed"
 grep -q 'run.start' "$TMP/ev.txt" || fail "events prints no run.start"
 ok "events without -f ends after the backlog"
