@@ -3,7 +3,7 @@
 # share/bash-completion/completions/corral; source it to try it by hand.
 
 _corral_verbs="run validate submit ls show logs events approve reject answer
-pause resume cancel costs gc daemon sandbox doctor help"
+pause resume cancel costs gc daemon agent sandbox doctor help"
 
 # The options of one verb (its --help is the source of truth).
 _corral_opts() {
@@ -18,7 +18,9 @@ _corral_opts() {
   events) echo "$common --socket --json --follow -f --since --mission --count" ;;
   approve) echo "$common --state-dir --socket --json --mission" ;;
   reject) echo "$common --state-dir --socket --json --mission --feedback" ;;
-  answer | pause | resume) echo "$common --socket --json" ;;
+  answer) echo "$common --socket --json --mission" ;;
+  pause | resume) echo "$common --socket --json" ;;
+  agent) echo "$common" ;;
   cancel) echo "$common --socket --json --task --mission" ;;
   costs) echo "$common --socket --json --by" ;;
   gc) echo "$common --state-dir --mission --dry-run --force --json" ;;

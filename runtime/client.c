@@ -36,17 +36,25 @@ void rt_client_close(struct rt_client *c) {
   c->socket = NULL;
 }
 
-int rt_client_probe(const char *opt) {
+/* 0 when something accepts connections at path, else -errno. */
+static int client_connect(const char *path) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  char *path = rt_socket_path(opt);
-  int fd, ok = 0;
+  int fd, rc;
 
-  if (strlen(path) < sizeof(sa.sun_path) &&
-      (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
-    memcpy(sa.sun_path, path, strlen(path));
-    ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-    close(fd);
-  }
+  if (strlen(path) >= sizeof(sa.sun_path))
+    return -ENAMETOOLONG;
+  if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+    return -errno;
+  memcpy(sa.sun_path, path, strlen(path));
+  rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
+  close(fd);
+  return rc;
+}
+
+int rt_client_probe(const char *opt) {
+  char *path = rt_socket_path(opt);
+  int ok = client_connect(path) == 0;
+
   free(path);
   return ok;
 }
@@ -126,6 +134,10 @@ static int client_result(struct rt_client *c, struct client_xfer *x,
   if (x->stopped)
     return curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &x->out->status),
            1;
+  /* A socket we may not use is not a daemon that is down: say which. */
+  if (cc == CURLE_COULDNT_CONNECT && client_connect(c->socket) == -EACCES)
+    return crl_err_set(err, -EACCES, "unable to connect to %s: %s", c->socket,
+                       strerror(EACCES));
   if (cc == CURLE_COULDNT_CONNECT)
     return crl_err_set(err, -ECONNREFUSED, "unable to connect to %s",
                        c->socket);

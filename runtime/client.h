@@ -4,7 +4,8 @@
  * with libcurl (CURLOPT_UNIX_SOCKET_PATH, host "corral"). A request either
  * gets its whole reply, bounded, or streams it to a callback (followed
  * output, Server-Sent Events). Transport failures are negative codes; an
- * unreachable daemon is -ECONNREFUSED whatever the socket's state was.
+ * unreachable daemon is -ECONNREFUSED whether the socket is missing or
+ * refuses; a socket this user may not open is -EACCES.
  */
 #ifndef RT_CLIENT_H
 #define RT_CLIENT_H
@@ -61,8 +62,8 @@ int rt_client_review(const char *socket, const char *mission, const char *task,
  * optional body of content type ctype, and collects the reply into *out
  * (initialised here; free with rt_client_reply_close). Returns 0 when a
  * reply arrived whatever its status, -ECONNREFUSED when the daemon is not
- * there, CRL_ETOOBIG past RT_CLIENT_BODY_MAX, CRL_EINTERNAL otherwise; err
- * says why.
+ * there, -EACCES when its socket is not ours to use, CRL_ETOOBIG past
+ * RT_CLIENT_BODY_MAX, CRL_EINTERNAL otherwise; err says why.
  */
 int rt_client_request(struct rt_client *c, const char *method, const char *path,
                       const char *ctype, const char *body, size_t len,

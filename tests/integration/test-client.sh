@@ -3,10 +3,25 @@
 # exit 3 and the hint when no daemon answers; submit, ls, show, logs -f,
 # events -f (--count, --since, and a reconnect across a daemon restart with
 # no gap and no duplicate), approve and reject through the daemon, pause,
-# resume and cancel; a 422 submit prints FILE:LINE:COL errors and exits 2;
+# resume and cancel; answer lists and answers an agent's question and
+# approves its action; a 422 submit prints FILE:LINE:COL errors and exits 2;
 # every --json output parses. show, logs and approve find the daemon through
 # $CORRAL_SOCKET when neither --socket nor --state-dir is given.
 . "$(dirname "$0")/lib.sh"
+
+# Agents outlive the daemon by design, so a test that fails with runs in
+# flight stops their shims itself: those whose lock is still held (a free
+# lock means the shim is gone and its pid may be someone else's).
+_client_cleanup() {
+  local f p
+  for f in "$STATE"/runs/*/lock; do
+    [ -f "$f" ] && ! flock -n "$f" true || continue
+    p=$(head -c 32 "$f" | tr -dc 0-9)
+    [ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+  done
+  _cleanup
+}
+trap _client_cleanup EXIT
 
 SOCK=$TMP/run/corral.sock
 DAEMON_PID=
@@ -144,10 +159,41 @@ grep -Eq "^$TMP/bad.yaml:7:[0-9]+: error: .*zz" "$TMP/err" || fail "no FILE:LINE
 ok "invalid submit: $(head -1 "$TMP/err")"
 grep -q '^corral: VALIDATION_FAILED: ' "$TMP/err" || fail "no VALIDATION_FAILED line"
 
-note "answer, costs"
-cl answer q1 yes >"$TMP/out" 2>"$TMP/err"
+note "answer: questions and action approvals raised by agents"
+cat >"$TMP/gates.yaml" <<'EOF2'
+mission: gates
+defaults: { sandbox: none, timeout: 1m }
+tickets:
+  - id: G1
+    title: gates
+    tasks:
+      - { id: asker, command: 'echo "got $(@CORRAL@ agent ask "colour?")"' }
+      - { id: actor, command: 'if @CORRAL@ agent request-approval "rm -rf build"; then echo approved; else echo denied; fi' }
+EOF2
+sed -i "s|@CORRAL@|$CORRAL|g" "$TMP/gates.yaml"
+cl submit "$TMP/gates.yaml" >/dev/null || fail "submit gates failed"
+# gates_open KIND: how many open gates of KIND (questions, approvals).
+gates_open() {
+  cl answer --json --mission gates >"$TMP/gates.json" &&
+    json_get "len(d['$1'])" "$TMP/gates.json"
+}
+wait_for '[ "$(gates_open questions)" = 1 ]' 30
+ok "answer lists the open question"
+qid=$(json_get "d['questions'][0]['id']" "$TMP/gates.json")
+cl answer >"$TMP/gates.out" || fail "answer (list) failed"
+grep -q "colour?" "$TMP/gates.out" || fail "answer table: $(cat "$TMP/gates.out")"
+cl answer "$qid" blue >"$TMP/out" || fail "answer $qid failed"
+assert_eq "$(cl logs -f asker)" "got blue" "the agent got the answer"
+wait_for '[ "$(gates_open approvals)" = 1 ]' 30
+ok "answer lists the open approval"
+aid=$(json_get "d['approvals'][0]['id']" "$TMP/gates.json")
+cl answer "$aid" approve >"$TMP/out" || fail "answer $aid approve failed"
+assert_eq "$(cl logs -f actor | tail -1)" "approved" "the agent's action was approved"
+cl answer 99999 blue >"$TMP/out" 2>"$TMP/err"
 assert_eq "$?" 1 "exit status of answering an unknown question"
-assert_match "$(cat "$TMP/err")" "corral: NOT_FOUND: *q1*" "answer of an unknown question"
+assert_match "$(cat "$TMP/err")" "corral: NOT_FOUND: *99999*" "answer of an unknown question"
+
+note "costs"
 cl costs --json --by task >"$TMP/costs.json" || fail "costs failed"
 json_ok "$TMP/costs.json" "costs"
 cl costs --by color >"$TMP/out" 2>&1
