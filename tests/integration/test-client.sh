@@ -230,6 +230,28 @@ cl pause long >"$TMP/out" 2>"$TMP/err"
 assert_eq "$?" 1 "exit status of pausing a mission that is over"
 assert_match "$(cat "$TMP/err")" "corral: INVALID_TRANSITION: *" "pausing a mission that is over"
 
+note "logs -f picks the output up again after a daemon restart"
+cat >"$TMP/slow.yaml" <<EOF2
+mission: slow
+defaults: { sandbox: none, timeout: 1m }
+tickets:
+  - id: S1
+    title: slow
+    tasks:
+      - { id: talker, command: "echo one; while [ ! -f $TMP/go ]; do sleep 0.05; done; echo two" }
+EOF2
+cl submit "$TMP/slow.yaml" >/dev/null || fail "submit slow failed"
+cl logs -f --mission slow talker >"$TMP/slow.out" 2>"$TMP/slow.err" &
+follower=$!
+track_pid "$follower"
+wait_for 'grep -q one "$TMP/slow.out"' 30
+stop_daemon
+start_daemon
+touch "$TMP/go"
+wait "$follower"
+assert_eq "$?" 0 "exit status of logs -f across the restart"
+assert_eq "$(tr '\n' ' ' <"$TMP/slow.out")" "one two " "logs -f output across the restart, nothing twice"
+
 note "events -f reconnects across a daemon restart"
 last=$(cl events --json | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["seq"])')
 want=$((last + 6))
