@@ -268,3 +268,9 @@ assert_eq "$?" 0 "exit status of the follower"
 assert_eq "$(events "$TMP/f.jsonl" "[e['seq'] for e in ev] == list(range(1, $want + 1))")" true "events -f: $want events, no gap, no duplicate"
 
 stop_daemon
+
+note "with no daemon, show falls back to the default state dir"
+mkdir -p "$TMP/xdg" && ln -s "$STATE" "$TMP/xdg/corral"
+XDG_STATE_HOME=$TMP/xdg cl show --json rev >"$TMP/local.json" 2>"$TMP/err" ||
+  fail "show without a daemon: $(cat "$TMP/err")"
+assert_eq "$(json_get "d['state']" "$TMP/local.json")" succeeded "show without a daemon reads the state dir"
