@@ -51,6 +51,15 @@ extern const struct rt_cmd rt_cmd_reject;
 extern const struct rt_cmd rt_cmd_gc;
 extern const struct rt_cmd rt_cmd_daemon;
 extern const struct rt_cmd rt_cmd_agent;
+/* Clients of the daemon (client.h). */
+extern const struct rt_cmd rt_cmd_submit;
+extern const struct rt_cmd rt_cmd_ls;
+extern const struct rt_cmd rt_cmd_events;
+extern const struct rt_cmd rt_cmd_pause;
+extern const struct rt_cmd rt_cmd_resume;
+extern const struct rt_cmd rt_cmd_cancel;
+extern const struct rt_cmd rt_cmd_answer;
+extern const struct rt_cmd rt_cmd_costs;
 
 /* Common options parsed the same way by every verb. */
 struct rt_common {
