@@ -7,7 +7,10 @@
  * but itself. It reaps every orphan that lands on it, and when the command
  * exits it exits with the command's status (its exit code, or 128+signal):
  * the kernel then kills whatever the command left behind, so a background
- * daemon cannot outlive its run. Signals stay blocked rather than handled
+ * daemon cannot outlive its run. As pid 1 cannot die of a signal sent from
+ * inside its namespace, a command killed by one would come out as an exit
+ * 128+signal: the command's raw wait status also goes to the caller over a
+ * status pipe, when it gave one. Signals stay blocked rather than handled
  * because pid 1 drops a signal whose disposition is the default, while a
  * blocked one waits in the queue.
  */
@@ -29,15 +32,15 @@ static void init_sigset(sigset_t *set) {
 }
 
 /* Reaps every child that has exited; 1 once the command is among them,
- * with its status in *code. */
-static int init_reap(pid_t cmd, int *code) {
+ * with its raw wait status in *status. */
+static int init_reap(pid_t cmd, int *status) {
   pid_t pid;
   int st, done = 0;
 
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
     if (pid != cmd)
       continue;
-    *code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    *status = st;
     done = 1;
   }
   return done;
@@ -50,20 +53,32 @@ static void init_forward(pid_t cmd, int sig) {
     kill(cmd, sig);
 }
 
+/* The command's raw wait status, once it has exited. */
 static int init_wait(pid_t cmd, const sigset_t *set) {
   siginfo_t si;
-  int sig, code = 127;
+  int sig, status;
 
   for (;;) {
     sig = sigwaitinfo(set, &si);
-    if (sig == SIGCHLD && init_reap(cmd, &code))
-      return code;
+    if (sig == SIGCHLD && init_reap(cmd, &status))
+      return status;
     if (sig > 0 && sig != SIGCHLD)
       init_forward(cmd, sig);
   }
 }
 
-void sbx__init_run(sbx__command_fn command, const void *arg, int errfd) {
+/* Hands the raw status to the caller (best effort: without it the caller
+ * still has the exit code) and exits with the command's code. */
+__attribute__((noreturn)) static void init_exit(int status, int status_fd) {
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+
+  if (status_fd >= 0 && write(status_fd, &status, sizeof(status)) < 0)
+    _exit(code);
+  _exit(code);
+}
+
+void sbx__init_run(sbx__command_fn command, const void *arg, int errfd,
+                   int status_fd) {
   sigset_t set;
   pid_t cmd;
 
@@ -82,5 +97,5 @@ void sbx__init_run(sbx__command_fn command, const void *arg, int errfd) {
   }
   close(errfd);
   prctl(PR_SET_NAME, "corral-init");
-  _exit(init_wait(cmd, &set));
+  init_exit(init_wait(cmd, &set), status_fd);
 }

@@ -490,6 +490,11 @@ static int plan_facts(struct sbx_plan *pl, const struct sbx_profile *p,
     return crl_err_set(err, -ENOTDIR, "workdir %s: not a directory", wd);
   pl->home = xstrdup(o->home != NULL ? o->home : "/home/agent");
   pl->cgroup = o->cgroup != NULL ? xstrdup(o->cgroup) : NULL;
+  pl->status_fd = o->status_fd;
+  if (o->status_fd >= 0 &&
+      (o->status_fd < 3 || fcntl(o->status_fd, F_GETFD) < 0))
+    return crl_err_set(err, -EBADF, "status fd %d: not an open fd above 2",
+                       o->status_fd);
   return plan_keep_fds(pl, o, err);
 }
 

@@ -89,6 +89,7 @@ struct sbx_plan {
   char *cgroup;  /* a cgroup v2 leaf, or NULL */
   int *keep_fds; /* sorted, unique, all >= 3 */
   size_t nkeep_fds;
+  int status_fd; /* init's status pipe (sbx_opts), or -1 */
   struct sbx__op *ops;
   size_t nops;
   int setattr; /* mount_setattr(2) exists: binds are recursive */
@@ -151,10 +152,11 @@ int sbx__mount_apply(const struct sbx_plan *plan, int *step);
 int sbx__net_lo_up(void);
 
 /* init.c, in the child: forks command(arg) and runs as pid 1 until it
- * exits, then exits with its status. Reports a failed fork on errfd. */
+ * exits, then writes its raw wait status on status_fd (unless -1) and exits
+ * with its status. Reports a failed fork on errfd. */
 typedef void (*sbx__command_fn)(const void *arg);
-void sbx__init_run(sbx__command_fn command, const void *arg, int errfd)
-    __attribute__((noreturn));
+void sbx__init_run(sbx__command_fn command, const void *arg, int errfd,
+                   int status_fd) __attribute__((noreturn));
 
 /* spawn.c: sends {step, err} (a positive errno) over errfd and exits 127;
  * for the children only. */

@@ -111,17 +111,32 @@ static void spawn_reset_signals(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Closes every fd above 2 but the kept ones and errfd (close-on-exec). */
+/* Inserts fd into the sorted array keep of *n fds, unless it is there. */
+static void spawn_keep_insert(int *keep, size_t *n, int fd) {
+  size_t i = *n;
+
+  if (fd < 0)
+    return;
+  for (size_t j = 0; j < *n; j++)
+    if (keep[j] == fd)
+      return;
+  for (; i > 0 && keep[i - 1] > fd; i--)
+    keep[i] = keep[i - 1];
+  keep[i] = fd;
+  (*n)++;
+}
+
+/* Closes every fd above 2 but the kept ones, errfd and init's status fd
+ * (both close-on-exec). */
 static int spawn_close_fds(const struct sbx_plan *plan, int errfd) {
   unsigned int lo = 3;
-  int keep[SBX__KEEP_FDS_MAX + 1];
-  size_t n = 0, i = 0;
+  int keep[SBX__KEEP_FDS_MAX + 2];
+  size_t n = 0, i;
 
-  for (; i < plan->nkeep_fds && plan->keep_fds[i] < errfd; i++)
+  for (i = 0; i < plan->nkeep_fds; i++)
     keep[n++] = plan->keep_fds[i];
-  keep[n++] = errfd;
-  for (; i < plan->nkeep_fds; i++)
-    keep[n++] = plan->keep_fds[i];
+  spawn_keep_insert(keep, &n, errfd);
+  spawn_keep_insert(keep, &n, plan->status_fd);
   for (i = 0; i < n; i++) {
     if ((unsigned int)keep[i] > lo &&
         close_range(lo, (unsigned int)keep[i] - 1, 0) < 0)
@@ -169,6 +184,8 @@ static void command_main(const void *arg) {
   const struct spawn_ctx *c = arg;
   int fd = c->errp[1], rc;
 
+  if (c->plan->status_fd >= 0)
+    close(c->plan->status_fd);
   if (setsid() < 0)
     sbx__child_fail(fd, SBX__STEP_SETSID, errno);
   spawn_reset_signals();
@@ -246,7 +263,7 @@ __attribute__((noreturn)) static void spawn_child(const struct spawn_ctx *c) {
       (rc = child_limits(c, &step)) < 0 ||           /* 6-7 */
       (rc = child_confine(c, &step)) < 0)            /* 8-10 */
     sbx__child_fail(c->errp[1], step, -rc);
-  sbx__init_run(command_main, c, c->errp[1]); /* 11 */
+  sbx__init_run(command_main, c, c->errp[1], c->plan->status_fd); /* 11 */
 }
 
 /* The child's verdict: end of file once the command reached execve. */
@@ -360,6 +377,9 @@ __attribute__((noreturn)) static void plain_child(const struct spawn_ctx *c) {
     sbx__child_fail(fd, SBX__STEP_CHDIR, errno);
   if ((rc = spawn_close_fds(c->plan, fd)) < 0)
     sbx__child_fail(fd, SBX__STEP_CLOSE_FDS, -rc);
+  /* No init here: the caller waits for the command itself. */
+  if (c->plan->status_fd >= 0)
+    close(c->plan->status_fd);
   if ((rc = spawn_keep_fds(c->plan)) < 0)
     sbx__child_fail(fd, SBX__STEP_KEEP_FDS, -rc);
   spawn_exec(c);
