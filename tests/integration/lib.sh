@@ -212,11 +212,13 @@ assert_no_agents() {
 }
 
 # corral_pid PID: the corral process that is PID or one of its descendants
-# (a background corral_run is a subshell or `timeout` above corral). Prints
-# nothing when there is none.
+# (a background corral_run is a subshell or `timeout` above corral). corral
+# is a lean front that execs corral-engine, from its own directory, for
+# every verb but `sandbox`; the engine is what runs. Prints nothing when
+# there is none.
 corral_pid() {
   local want queue=("$1") p c
-  want=$(readlink -f "$CORRAL")
+  want=$(dirname "$(readlink -f "$CORRAL")")/corral-engine
   while ((${#queue[@]} > 0)); do
     p=${queue[0]}
     queue=("${queue[@]:1}")
