@@ -509,8 +509,8 @@ static int plan_harden(struct sbx_plan *pl, const struct sbx_profile *p,
   canon.home = pl->home;
   if (o->git_common != NULL && (git = realpath(o->git_common, NULL)) != NULL)
     canon.git_common = git;
-  if ((rc = sbx__seccomp_compile(&pl->bpf, p, err)) == 0)
-    rc = sbx__landlock_prepare(&pl->landlock, p, &canon, err);
+  sbx__seccomp_prebuilt(&pl->bpf);
+  rc = sbx__landlock_prepare(&pl->landlock, p, &canon, err);
   free(git);
   return rc;
 }

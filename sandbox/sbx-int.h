@@ -12,16 +12,21 @@
 
 #include "sbx.h"
 
-/* A compiled seccomp filter: classic BPF, compiled once per plan in the
- * parent with libseccomp, loaded in the child with prctl only. */
+/* A compiled seccomp filter: classic BPF, compiled with libseccomp once,
+ * when corral is built (seccomp-gen.c), copied into each plan in the parent
+ * and loaded in the child with prctl only. */
 struct sbx__bpf {
   struct sock_filter *insns;
   size_t len;
 };
 
-/* seccomp.c */
+/* seccomp.c: the rules, compiled with libseccomp. The filter is the same
+ * for every profile; p only has to be valid. */
 int sbx__seccomp_compile(struct sbx__bpf *out, const struct sbx_profile *p,
                          struct crl_err *err);
+/* bpf.c: a heap copy of the filter compiled at build time, which a unit
+ * test checks equal to sbx__seccomp_compile's (test-seccomp.c). */
+void sbx__seccomp_prebuilt(struct sbx__bpf *out);
 /* In the child, after no_new_privs: installs the filter. -errno. */
 int sbx__seccomp_install(const struct sbx__bpf *bpf);
 void sbx__bpf_free(struct sbx__bpf *bpf);
