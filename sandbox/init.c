@@ -1,6 +1,6 @@
 /*
  * The sandbox's init, pid 1 of its pid namespace (s6-svscan and tini in
- * miniature). It forks the command, then waits with the forwarded signals
+ * miniature). It vforks the command, then waits with the forwarded signals
  * and SIGCHLD blocked, taking them one at a time with sigwaitinfo: SIGTERM,
  * SIGINT, SIGHUP and SIGCONT go on to the command; SIGUSR1 kills the whole
  * namespace with kill(-1, SIGKILL), which from pid 1 reaches every process
@@ -10,14 +10,19 @@
  * daemon cannot outlive its run. As pid 1 cannot die of a signal sent from
  * inside its namespace, a command killed by one would come out as an exit
  * 128+signal: the command's raw wait status also goes to the caller over a
- * status pipe, when it gave one. Signals stay blocked rather than handled
- * because pid 1 drops a signal whose disposition is the default, while a
- * blocked one waits in the queue.
+ * status pipe, when it gave one. The command is started with vfork: init
+ * is a copy of the caller, and the command replaces itself with execve at
+ * once, so copying init's memory for it would be wasted. Init first writes
+ * over the caller's argv strings, which it still holds and which the
+ * command could read in /proc/1/cmdline. Signals stay blocked rather than
+ * handled because pid 1 drops a signal whose disposition is the default, while
+ * a blocked one waits in the queue.
  */
 #include "sbx-int.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,8 +82,35 @@ __attribute__((noreturn)) static void init_exit(int status, int status_fd) {
   _exit(code);
 }
 
-void sbx__init_run(sbx__command_fn command, const void *arg, int errfd,
-                   int status_fd) {
+/* /proc/1/cmdline shows "corral-init" instead of the caller's argv. With
+ * the area's last byte not NUL, the kernel reads it as a process title, up
+ * to the first NUL (setproctitle). */
+static void init_title(char *title, size_t len) {
+  static const char name[] = "corral-init";
+
+  if (title == NULL || len == 0)
+    return;
+  memset(title, 0, len);
+  memcpy(title, name, len > sizeof(name) ? sizeof(name) - 1 : len - 1);
+  if (len > sizeof(name))
+    title[len - 1] = ' ';
+}
+
+/* The command, started with vfork in a frame of its own: the child shares
+ * our memory until it execs, only makes syscalls, and execs or _exits, never
+ * returning here; we resume once it has done either. No variable of the
+ * caller's lives across the vfork. */
+__attribute__((noinline)) static pid_t init_start(const struct sbx__init *in) {
+  pid_t pid = vfork();
+
+  if (pid == 0) {
+    in->command(in->arg);
+    _exit(127);
+  }
+  return pid;
+}
+
+void sbx__init_run(const struct sbx__init *in) {
   sigset_t set;
   pid_t cmd;
 
@@ -88,14 +120,13 @@ void sbx__init_run(sbx__command_fn command, const void *arg, int errfd,
    * makes the command dumpable again. */
   prctl(PR_SET_DUMPABLE, 0);
   if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-    sbx__child_fail(errfd, SBX__STEP_FORK, errno);
-  if ((cmd = fork()) < 0)
-    sbx__child_fail(errfd, SBX__STEP_FORK, errno);
-  if (cmd == 0) {
-    command(arg);
-    _exit(127);
-  }
-  close(errfd);
+    sbx__child_fail(in->errfd, SBX__STEP_FORK, errno);
+  /* Before the command starts, so that it never sees the caller's name or
+   * argv in /proc/1: its own arguments are a copy elsewhere. */
   prctl(PR_SET_NAME, "corral-init");
-  init_exit(init_wait(cmd, &set), status_fd);
+  init_title(in->title, in->title_len);
+  if ((cmd = init_start(in)) < 0)
+    sbx__child_fail(in->errfd, SBX__STEP_FORK, errno);
+  close(in->errfd);
+  init_exit(init_wait(cmd, &set), in->status_fd);
 }

@@ -156,12 +156,23 @@ int sbx__mount_apply(const struct sbx_plan *plan, int *step);
 /* net.c, in the child: brings lo up in the new network namespace. */
 int sbx__net_lo_up(void);
 
-/* init.c, in the child: forks command(arg) and runs as pid 1 until it
- * exits, then writes its raw wait status on status_fd (unless -1) and exits
- * with its status. Reports a failed fork on errfd. */
+/* init.c, in the child: starts command(arg) with vfork (it must exec or
+ * _exit, and may not return) and runs as pid 1 until it exits, then writes
+ * its raw wait status on status_fd (unless -1) and exits with its status.
+ * Reports a failed vfork on errfd. The memory [title, title + title_len),
+ * the caller's argv strings that /proc/1/cmdline would show, is overwritten
+ * with "corral-init" before the command starts: command and arg must not
+ * point into it. */
 typedef void (*sbx__command_fn)(const void *arg);
-void sbx__init_run(sbx__command_fn command, const void *arg, int errfd,
-                   int status_fd) __attribute__((noreturn));
+struct sbx__init {
+  sbx__command_fn command;
+  const void *arg;
+  int errfd;
+  int status_fd;
+  char *title;
+  size_t title_len;
+};
+void sbx__init_run(const struct sbx__init *in) __attribute__((noreturn));
 
 /* spawn.c: sends {step, err} (a positive errno) over errfd and exits 127;
  * for the children only. */
