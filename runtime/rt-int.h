@@ -12,18 +12,9 @@
 #include "adapter.h"
 #include "crl.h"
 #include "mission.h"
+#include "rt-cli.h"
 #include "scheduler/sched.h"
 #include "store.h"
-
-/* Exit codes of the corral CLI (DESIGN.md §5). */
-enum {
-  RT_EXIT_OK = 0,
-  RT_EXIT_FAILED = 1,
-  RT_EXIT_USAGE = 2,
-  RT_EXIT_UNREACHABLE = 3,
-  RT_EXIT_LIMIT = 4,
-  RT_EXIT_CANCELLED = 5
-};
 
 /* Largest chunk of a log the engine ingests per callback, and the longest
  * line an adapter sees in one piece: together they bound engine memory
@@ -32,19 +23,10 @@ enum {
 #define RT_LOG_TURN_MAX (1024 * 1024)
 #define RT_LINE_MAX (16 * 1024)
 
-/* One CLI verb (tmux cmd_entry). */
-struct rt_cmd {
-  const char *name;
-  const char *usage;
-  const char *summary;
-  int (*exec)(int argc, char **argv);
-};
-
 extern const struct rt_cmd rt_cmd_run;
 extern const struct rt_cmd rt_cmd_validate;
 extern const struct rt_cmd rt_cmd_show;
 extern const struct rt_cmd rt_cmd_logs;
-extern const struct rt_cmd rt_cmd_sandbox;
 extern const struct rt_cmd rt_cmd_doctor;
 extern const struct rt_cmd rt_cmd_approve;
 extern const struct rt_cmd rt_cmd_reject;
@@ -66,9 +48,6 @@ struct rt_common {
   const char *state_dir;
   int json;
 };
-
-/* Prints "corral: fatal: ..." style messages (skalibs strerr grammar). */
-void rt_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* State dir: --state-dir, else $XDG_STATE_HOME/corral, else
  * ~/.local/state/corral. Creates it (0700). *out is heap-owned. */
