@@ -100,11 +100,12 @@ API_HANDLER(api_stats) {
 
   rt_http_reply_json(
       req, 200,
-      json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "uptime_s",
+      json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "uptime_s",
                 api_uptime(d), "missions_running", (json_int_t)missions,
                 "runs_live", (json_int_t)runs, "connections",
                 (json_int_t)rt_http_server_conns(d->http), "subscribers",
-                (json_int_t)rt_daemon_feed_count(d), "events_sent",
+                (json_int_t)rt_daemon_feed_count(d), "subscribers_dropped",
+                (json_int_t)d->feeds_dropped, "events_sent",
                 (json_int_t)d->events_sent, "requests",
                 (json_int_t)d->requests));
 }
