@@ -39,6 +39,10 @@ note() { printf '# %s\n' "$*"; }
 ok() { printf 'ok - %s\n' "$*"; }
 fail() {
   printf 'FAIL [%s]: %s\n' "$TEST_NAME" "$*" >&2
+  if [ -s "$TMP/daemon.log" ]; then
+    printf '# last lines of the daemon log:\n' >&2
+    tail -n 40 "$TMP/daemon.log" >&2
+  fi
   exit 1
 }
 skip() {
