@@ -235,12 +235,13 @@ static void api_task_op(struct rt_http_req *req, struct rt_daemon *d,
   struct rt_engine *e = NULL;
   int idx = -1, restarted = 0, rc = -1;
 
+  if (mission != NULL && op == API_REJECT &&
+      (feedback = api_feedback(req)) == NULL)
+    goto out; /* answered */
   if (mission != NULL && api_task_settled(d, req, mission, id))
     goto out;
-  if (mission != NULL && (op != API_REJECT || (feedback = api_feedback(req))))
+  if (mission != NULL)
     e = api_task_engine(d, mission, &restarted, &err);
-  if (op == API_REJECT && mission != NULL && feedback == NULL)
-    goto out; /* answered */
   if (e != NULL && (idx = rt_engine_task_index(e, id)) < 0)
     crl_err_set(&err, CRL_ETASK_NOT_FOUND, "task %s is no longer in %s", id,
                 mission);
