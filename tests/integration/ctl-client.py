@@ -19,6 +19,8 @@ of client; every one is bounded in time and exits by itself.
   body SOCK MB     POSTs a Content-Length: MB MiB body, sending it all;
       prints the status line it got back.
   raw SOCK FILE    sends the bytes of FILE as the request, prints the reply.
+  hangup SOCK N    N times: subscribes to /v1/events?after=0, reads 1 KiB
+      and closes with the rest of the backlog still queued for it.
 """
 import argparse, json, os, socket, sys, time
 
@@ -189,6 +191,15 @@ def raw(a):
     return 0
 
 
+def hangup(a):
+    for _ in range(a.n):
+        s = connect(a.sock, 10)
+        s.sendall(b"GET /v1/events?after=0 HTTP/1.1\r\nHost: corral\r\n\r\n")
+        s.recv(1024)
+        s.close()
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -210,6 +221,8 @@ def main():
     q.add_argument("sock")
     q = sub.add_parser("body")
     q.add_argument("sock"); q.add_argument("mb", type=int)
+    q = sub.add_parser("hangup")
+    q.add_argument("sock"); q.add_argument("n", type=int)
     q = sub.add_parser("raw")
     q.add_argument("sock"); q.add_argument("file")
     a = p.parse_args()

@@ -31,7 +31,7 @@ _cleanup() {
   for p in "${_TRACKED[@]+"${_TRACKED[@]}"}"; do
     [ -n "$p" ] && kill -9 "$p" 2>/dev/null
   done
-  rm -rf "$TMP"
+  [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
 trap _cleanup EXIT
 
