@@ -190,6 +190,7 @@ expect_api 200 - GET /v1/missions/long
 assert_eq "$(jbody .paused)" false "resumed mission"
 expect_api 200 - GET '/v1/missions?limit=2'
 assert_eq "$(jbody '[(.missions|length), .next_cursor]|@tsv')" "$(printf '2\t2')" "first page"
+assert_eq "$(jbody '[.missions[].id]|join(",")')" long,flaky "newest first"
 expect_api 200 - GET '/v1/missions?limit=2&cursor=2'
 assert_eq "$(jbody '[(.missions|length), .next_cursor]|@tsv')" "$(printf '1\t')" "last page"
 expect_api 200 - POST /v1/missions/long/cancel
@@ -200,6 +201,22 @@ wait_for '! alive "$wpid"' 10
 ok "the agent of w was stopped"
 expect_api 409 INVALID_TRANSITION POST /v1/missions/long/pause
 expect_api 409 INVALID_TRANSITION POST /v1/missions/long/cancel
+
+# ---- a task id in two missions -------------------------------------------
+mission "$TMP/dup.yaml" <<EOF
+mission: dup
+tickets:
+  - id: D-1
+    tasks:
+      - { id: f, command: "true" }
+EOF
+expect_api 201 - POST "/v1/missions?dir=$TMP" --data-binary @"$TMP/dup.yaml"
+wait_for 'api GET /v1/missions/dup >/dev/null && [ "$(jbody .state)" = succeeded ]'
+expect_api 400 BAD_REQUEST GET /v1/tasks/f
+expect_api 200 - GET '/v1/tasks/f?mission=dup'
+assert_eq "$(jbody '[.mission, .state]|@tsv')" "$(printf 'dup\tcompleted')" "f of dup"
+expect_api 404 TASK_NOT_FOUND GET '/v1/tasks/f?mission=gate'
+expect_api 400 BAD_REQUEST POST /v1/tasks/f/retry
 
 # ---- events ------------------------------------------------------------
 curl -sN --max-time 5 --unix-socket "$SOCK" 'http://corral/v1/events?after=0&mission=gate' \
