@@ -36,6 +36,11 @@ expect_api 405 METHOD_NOT_ALLOWED PUT /v1/missions
 assert_match "$(grep -i '^allow:' "$TMP/hdr" | tr -d '\r')" '*GET*' "Allow of /v1/missions lists GET"
 assert_match "$(grep -i '^allow:' "$TMP/hdr" | tr -d '\r')" '*POST*' "Allow of /v1/missions lists POST"
 expect_api 405 METHOD_NOT_ALLOWED GET /v1/tasks/x/approve
+# 413 past the daemon's 8 MiB body limit, 431 past 16 KiB of headers.
+head -c $((9 << 20)) /dev/zero >"$TMP/9m"
+expect_api 413 PAYLOAD_TOO_LARGE POST /v1/missions --data-binary @"$TMP/9m"
+expect_api 431 PAYLOAD_TOO_LARGE GET /v1/health -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)"
+expect_api 200 - GET /v1/health -H "X-Big: $(head -c 8000 /dev/zero | tr '\0' a)"
 expect_api 400 BAD_REQUEST GET '/v1/missions?limit=x'
 assert_eq "$(jbody .error.details.parameter)" limit "details name the parameter"
 expect_api 400 BAD_REQUEST GET '/v1/missions?cursor=-1'
@@ -236,5 +241,7 @@ EOF
 ok "events of gate: id is the seq, event the kind"
 expect_api 200 - GET /v1/stats
 assert_eq "$(jbody .missions_running)" 0 "missions running"
+[ "$(jbody .requests)" -gt 100 ] || fail "stats counts $(jbody .requests) requests"
+ok "stats counts $(jbody .requests) requests"
 
 daemon_stop
