@@ -143,10 +143,12 @@ assert_eq "$(jbody '.tickets[0] | [.mission, .id, .state] | @tsv')" \
 expect_api 200 - GET '/v1/tickets/G-1?mission=gate'
 assert_eq "$(jbody '[.id, .title, (.commits|type)]|@tsv')" \
   "$(printf 'G-1\tThe review gate\tarray')" "ticket shape"
-expect_api 404 - GET '/v1/tickets/G-9?mission=gate'
+expect_api 404 NOT_FOUND GET '/v1/tickets/G-9?mission=gate'
 expect_api 200 - GET /v1/audit
 assert_eq "$(jbody '[.events[] | select(.kind == "review") | .data.decision] | join(",")')" \
   reject,approve "review decisions in the audit log"
+assert_eq "$(jbody '[.events[] | select(.kind == "warning")] | length > 0')" true \
+  "sandbox none warnings in the audit log"
 expect_api 200 - GET '/v1/audit?mission=gate&limit=1'
 assert_eq "$(jbody '.events|length')" 1 "audit limit"
 
@@ -185,8 +187,11 @@ expect_api 200 - GET '/v1/tasks?state=completed'
 assert_eq "$(jbody '[.tasks[] | .mission + "/" + .id] | sort | join(",")')" \
   "flaky/f,gate/a,gate/b" "completed tasks of every mission"
 expect_api 409 INVALID_TRANSITION POST /v1/tasks/w/approve
+expect_api 409 INVALID_TRANSITION POST /v1/tasks/w/retry
+expect_api 409 INVALID_TRANSITION POST /v1/missions/long/resume
 expect_api 200 - POST /v1/missions/long/pause
 assert_eq "$(jbody .state)" paused "pause reply"
+expect_api 409 INVALID_TRANSITION POST /v1/missions/long/pause
 expect_api 200 - GET /v1/missions/long
 assert_eq "$(jbody '[.live, .paused]|@tsv')" "$(printf 'true\ttrue')" "paused mission"
 expect_api 200 - POST /v1/missions/long/resume
