@@ -212,10 +212,14 @@ daemon_start() {
 }
 
 # daemon_stop [SIGNAL]: signals the daemon (default TERM) and waits for it
-# to exit; fails the test if it does not within 30 s.
+# to exit; fails the test if it does not within 30 s, or if a sanitizer
+# reported anything (a leak is reported at a clean exit).
 daemon_stop() {
   kill -"${1:-TERM}" "$DPID" 2>/dev/null
   wait_for '! alive "$DPID"' 30
+  if grep -q 'Sanitizer' "$TMP/daemon.log"; then
+    fail "a sanitizer reported on the daemon"
+  fi
 }
 
 # api METHOD PATH [CURL ARGS...]: one request on $SOCK; prints the status,
