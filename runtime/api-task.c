@@ -209,6 +209,24 @@ static struct rt_engine *api_task_engine(struct rt_daemon *d,
   return &x->eng;
 }
 
+/* 1 when the task is completed and its mission has no live engine: every
+ * decision on it is an invalid transition, and starting the engine again
+ * only to refuse it (or, for a retry, to run what was left and answer 200)
+ * would be wrong. A 409 is answered. */
+static int api_task_settled(struct rt_daemon *d, struct rt_http_req *req,
+                            const char *mission, const char *id) {
+  struct rt_dmission *x = rt_daemon_mission(d, mission);
+  struct store_task t;
+
+  if ((x != NULL && !x->done) ||
+      store_task_get(d->st, mission, id, &t, NULL) < 0 ||
+      strcmp(t.state, "completed") != 0)
+    return 0;
+  rt_http_reply_error(req, CRL_EINVALID_TRANSITION, NULL,
+                      "task %s of mission %s is completed", id, mission);
+  return 1;
+}
+
 static void api_task_op(struct rt_http_req *req, struct rt_daemon *d,
                         enum api_op op) {
   struct crl_err err = CRL_ERR_INIT;
@@ -217,10 +235,13 @@ static void api_task_op(struct rt_http_req *req, struct rt_daemon *d,
   struct rt_engine *e = NULL;
   int idx = -1, restarted = 0, rc = -1;
 
-  if (mission != NULL && (op != API_REJECT || (feedback = api_feedback(req))))
-    e = api_task_engine(d, mission, &restarted, &err);
-  if (op == API_REJECT && mission != NULL && feedback == NULL)
+  if (mission != NULL && op == API_REJECT &&
+      (feedback = api_feedback(req)) == NULL)
     goto out; /* answered */
+  if (mission != NULL && api_task_settled(d, req, mission, id))
+    goto out;
+  if (mission != NULL)
+    e = api_task_engine(d, mission, &restarted, &err);
   if (e != NULL && (idx = rt_engine_task_index(e, id)) < 0)
     crl_err_set(&err, CRL_ETASK_NOT_FOUND, "task %s is no longer in %s", id,
                 mission);

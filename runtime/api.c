@@ -100,13 +100,14 @@ API_HANDLER(api_stats) {
 
   rt_http_reply_json(
       req, 200,
-      json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "uptime_s",
+      json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "uptime_s",
                 api_uptime(d), "missions_running", (json_int_t)missions,
                 "runs_live", (json_int_t)runs, "connections",
                 (json_int_t)rt_http_server_conns(d->http), "subscribers",
-                (json_int_t)rt_daemon_feed_count(d), "events_sent",
+                (json_int_t)rt_daemon_feed_count(d), "subscribers_dropped",
+                (json_int_t)d->feeds_dropped, "events_sent",
                 (json_int_t)d->events_sent, "requests",
-                (json_int_t)d->requests));
+                (json_int_t)rt_http_server_requests(d->http)));
 }
 
 API_HANDLER(api_metrics) {
@@ -125,9 +126,12 @@ API_HANDLER(api_metrics) {
                  "# TYPE corral_runs_live gauge\ncorral_runs_live %zu\n"
                  "# TYPE corral_subscribers gauge\ncorral_subscribers %zu\n"
                  "# TYPE corral_events_sent_total counter\n"
-                 "corral_events_sent_total %llu\n",
+                 "corral_events_sent_total %llu\n"
+                 "# TYPE corral_requests_total counter\n"
+                 "corral_requests_total %llu\n",
                  (long long)api_uptime(d), missions, runs,
-                 rt_daemon_feed_count(d), (unsigned long long)d->events_sent);
+                 rt_daemon_feed_count(d), (unsigned long long)d->events_sent,
+                 (unsigned long long)rt_http_server_requests(d->http));
   rt_http_reply_text(req, 200, "text/plain; version=0.0.4", b.data, b.len);
   crl_buf_close(&b);
 }

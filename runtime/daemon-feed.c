@@ -7,8 +7,10 @@
  * store committed (pumped after each commit) and hold back while a client
  * reads slowly: a feed sends while fewer than FEED_HIGH bytes wait unsent,
  * and the timer pump resumes it later. A client that stops reading
- * altogether is dropped by the server when its bound is reached; it resumes
- * with Last-Event-ID and misses nothing.
+ * altogether would never reach the server's bound (the feed stops adding
+ * at FEED_HIGH), so a feed that stays held back without the client taking
+ * a byte for FEED_STALL_MS is closed here; it resumes with Last-Event-ID
+ * and misses nothing.
  */
 #include "daemon.h"
 
@@ -21,6 +23,10 @@
 
 #define FEED_HIGH (64 * 1024)
 #define FEED_BATCH 512
+/* A client that takes nothing of a held-back feed for this long is stuck
+ * (or gone without a FIN): close it. A reading client, however slow,
+ * drains some bytes between two pumps (200 ms apart). */
+#define FEED_STALL_MS 15000
 
 enum feed_kind { FEED_EVENTS, FEED_OUTPUT };
 
@@ -32,10 +38,12 @@ struct rt_feed {
   char *mission;                 /* NULL: every mission */
   int64_t cursor;                /* last event seq or log offset sent */
   int64_t run;
-  char *path;  /* the run's output.log */
-  int sent;    /* events sent in this pump */
-  int full;    /* held back by the client */
-  int closing; /* close asked; its callback frees it */
+  char *path;           /* the run's output.log */
+  int sent;             /* events sent in this pump */
+  int full;             /* held back by the client */
+  int closing;          /* close asked; its callback frees it */
+  size_t unsent_after;  /* bytes unsent when the last pump ended */
+  uint64_t stall_since; /* loop time when it was first seen stuck, or 0 */
   struct rt_feed *next;
 };
 
@@ -168,28 +176,59 @@ void rt_daemon_feed_output(struct rt_daemon *d, struct rt_http_req *req,
   feed_output_pump(f);
 }
 
+static size_t feed_unsent(const struct rt_feed *f) {
+  return f->kind == FEED_EVENTS ? rt_sse_unsent(f->sse)
+                                : rt_http_stream_unsent(f->stream);
+}
+
+static void feed_close(struct rt_feed *f) {
+  f->closing = 1;
+  if (f->kind == FEED_EVENTS)
+    rt_sse_close(f->sse);
+  else
+    rt_http_stream_close(f->stream);
+}
+
+/* 1 when the feed was held back at the last pump and the client has taken
+ * no byte since, for FEED_STALL_MS: it is closed (what is queued gets the
+ * server's linger time to drain, then the connection goes). */
+static int feed_stalled(struct rt_feed *f) {
+  uint64_t now = uv_now(f->d->loop);
+  size_t unsent = feed_unsent(f);
+
+  if (unsent < FEED_HIGH || unsent < f->unsent_after) {
+    f->stall_since = 0;
+    return 0;
+  }
+  if (f->stall_since == 0)
+    f->stall_since = now;
+  if (now - f->stall_since < FEED_STALL_MS)
+    return 0;
+  log_info("control: subscriber took nothing of %zu bytes for %d s, dropped",
+           unsent, FEED_STALL_MS / 1000);
+  f->d->feeds_dropped++;
+  feed_close(f);
+  return 1;
+}
+
 void rt_daemon_feed_pump(struct rt_daemon *d) {
   struct rt_feed *f, *next;
 
   for (f = d->feeds; f != NULL; f = next) {
     next = f->next;
-    if (f->closing)
+    if (f->closing || feed_stalled(f))
       continue;
     if (f->kind == FEED_EVENTS)
       feed_events_pump(f);
     else
       feed_output_pump(f);
+    if (!f->closing)
+      f->unsent_after = feed_unsent(f);
   }
 }
 
 void rt_daemon_feed_close_all(struct rt_daemon *d) {
-  for (struct rt_feed *f = d->feeds; f != NULL; f = f->next) {
-    if (f->closing)
-      continue;
-    f->closing = 1;
-    if (f->kind == FEED_EVENTS)
-      rt_sse_close(f->sse);
-    else
-      rt_http_stream_close(f->stream);
-  }
+  for (struct rt_feed *f = d->feeds; f != NULL; f = f->next)
+    if (!f->closing)
+      feed_close(f);
 }

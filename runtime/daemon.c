@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -353,6 +354,12 @@ int rt_daemon_init(struct rt_daemon *d, uv_loop_t *loop,
   char *dir;
   int rc;
 
+  /* libuv writes to sockets with write(2), not send(MSG_NOSIGNAL): a client
+   * that goes away while a reply or an event stream is queued for it would
+   * kill the daemon with SIGPIPE. Ignored, the write fails with EPIPE and
+   * only that connection closes. Shims are spawned with every signal reset
+   * to its default (POSIX_SPAWN_SETSIGDEF), so agents do not inherit it. */
+  signal(SIGPIPE, SIG_IGN);
   memset(d, 0, sizeof(*d));
   d->loop = loop;
   d->opts = *o;

@@ -52,7 +52,7 @@ struct rt_daemon {
   int64_t started_ms;
   int stopping;
   int exit_code;
-  uint64_t requests, events_sent, feeds_dropped;
+  uint64_t events_sent, feeds_dropped;
   char **pending; /* missions to take up, gathered during a store walk */
   size_t npending;
   struct crl_err err;

@@ -222,6 +222,7 @@ static void conn_dispatch(struct rt_http_conn *c, struct rt_http_req *req) {
   conn_set_phase(c, RT_HTTP_BUSY);
   c->active = req;
   req->conn = c;
+  srv->nrequests++;
   route = rt__http_route_find(srv->routes, srv->nroutes, req, &code, allow,
                               sizeof(allow));
   if (route == NULL) {

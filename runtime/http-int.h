@@ -109,7 +109,8 @@ struct rt_http_server {
   void *payload;
   struct rt_http_conn *conns;
   unsigned nconns;
-  unsigned nserved; /* connections past the peer check, not refused */
+  unsigned nserved;   /* connections past the peer check, not refused */
+  uint64_t nrequests; /* requests dispatched (routed or answered 404/405) */
   int closing;
   char rbuf[64 * 1024]; /* shared read buffer: reads are consumed at once */
   rt_http_close_cb close_cb;

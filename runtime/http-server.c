@@ -158,6 +158,10 @@ unsigned rt_http_server_conns(const struct rt_http_server *srv) {
   return srv->nconns;
 }
 
+uint64_t rt_http_server_requests(const struct rt_http_server *srv) {
+  return srv->nrequests;
+}
+
 void rt__http_server_maybe_free(struct rt_http_server *srv) {
   rt_http_close_cb cb = srv->close_cb;
   void *payload = srv->close_payload;

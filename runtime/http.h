@@ -147,6 +147,9 @@ void rt_http_server_close(struct rt_http_server *srv, rt_http_close_cb cb,
                           void *payload);
 /* Connections open right now (refused ones included until closed). */
 unsigned rt_http_server_conns(const struct rt_http_server *srv);
+/* Requests parsed and dispatched since the server started (those answered
+ * 404 or 405 included; refusals before a request is read are not). */
+uint64_t rt_http_server_requests(const struct rt_http_server *srv);
 
 /* Request accessors: the decoded value of a query parameter or route
  * capture, or NULL. Borrowed from req. */

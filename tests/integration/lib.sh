@@ -41,7 +41,7 @@ _cleanup() {
   for p in "${_TRACKED[@]+"${_TRACKED[@]}"}" $(fa_pids); do
     [ -n "$p" ] && kill -9 "$p" 2>/dev/null
   done
-  rm -rf "$TMP"
+  [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
 trap _cleanup EXIT
 
@@ -49,6 +49,10 @@ note() { printf '# %s\n' "$*"; }
 ok() { printf 'ok - %s\n' "$*"; }
 fail() {
   printf 'FAIL [%s]: %s\n' "$TEST_NAME" "$*" >&2
+  if [ -s "$TMP/daemon.log" ]; then
+    printf '# last lines of the daemon log:\n' >&2
+    tail -n 40 "$TMP/daemon.log" >&2
+  fi
   exit 1
 }
 skip() {
@@ -243,3 +247,67 @@ mission() {
   cat >"$1"
   printf 'defaults: { sandbox: %s }\n' "$SANDBOX" >>"$1"
 }
+
+# ---- the daemon (issue 5) ----------------------------------------------
+# daemon_start [ARGS...]: starts `corral daemon` on $SOCK (default
+# $TMP/s.sock) and $STATE, bounded by DAEMON_LIMIT seconds (default 240) so
+# it stops by itself, logs to $TMP/daemon.log, waits until /v1/health
+# answers. Sets DPID to the corral process itself (not the `timeout` above
+# it); tracked for cleanup.
+SOCK=${SOCK:-$TMP/s.sock}
+daemon_start() {
+  timeout -s KILL "${DAEMON_LIMIT:-240}" "$CORRAL" daemon --socket "$SOCK" \
+    --state-dir "$STATE" "$@" >>"$TMP/daemon.log" 2>&1 &
+  _DWRAP=$!
+  disown "$_DWRAP" # no "Killed" job notices when cleanup kills it
+  track_pid "$_DWRAP"
+  wait_for 'DPID=$(corral_pid "$_DWRAP") && [ -n "$DPID" ]' 10
+  track_pid "$DPID"
+  wait_for '[ -S "$SOCK" ] && [ "$(api GET /v1/health)" = 200 ]' 30
+}
+
+# daemon_stop [SIGNAL]: signals the daemon (default TERM) and waits for it
+# to exit; fails the test if it does not within 30 s, or if a sanitizer
+# reported anything (a leak is reported at a clean exit).
+daemon_stop() {
+  kill -"${1:-TERM}" "$DPID" 2>/dev/null
+  wait_for '! alive "$DPID"' 30
+  if grep -q 'Sanitizer' "$TMP/daemon.log"; then
+    fail "a sanitizer reported on the daemon"
+  fi
+}
+
+# api METHOD PATH [CURL ARGS...]: one request on $SOCK; prints the status,
+# leaves the body in $TMP/body and the headers in $TMP/hdr.
+api() {
+  local m=$1 p=$2
+  shift 2
+  curl -s --max-time "${API_LIMIT:-20}" -o "$TMP/body" -D "$TMP/hdr" \
+    -w '%{http_code}' --unix-socket "$SOCK" -X "$m" "$@" "http://corral$p"
+}
+
+# jbody JQ_FILTER: jq -r on the last reply's body.
+jbody() { jq -r "$1" "$TMP/body"; }
+
+# expect_api STATUS CODE METHOD PATH [CURL ARGS...]: the request answers
+# STATUS and, when CODE is not "-", the error code CODE.
+expect_api() {
+  local want=$1 code=$2 m=$3 p=$4 got
+  shift 4
+  got=$(api "$m" "$p" "$@")
+  [ "$got" = "$want" ] || fail "$m $p: status $got, want $want: $(head -c 400 "$TMP/body")"
+  if [ "$code" != - ]; then
+    [ "$(jbody .error.code)" = "$code" ] ||
+      fail "$m $p: code $(jbody .error.code), want $code: $(head -c 400 "$TMP/body")"
+    [ -n "$(jbody .error.message)" ] || fail "$m $p: an error without a message"
+  fi
+  ok "$m $p -> $want${code/#-/}"
+}
+
+# task_state MISSION TASK: the task's state through the socket.
+task_state() {
+  api GET "/v1/tasks/$2?mission=$1" >/dev/null && jbody .state
+}
+
+# rss_kb PID: VmRSS in KiB.
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
