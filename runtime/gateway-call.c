@@ -139,6 +139,12 @@ static void call_record(struct rt__gw_call *call) {
     t->usd += r->usd;
   else if (r->usage_seen)
     t->unpriced++;
+  log_debug("%s: run %s #%llu %s %s %s status %d %.1f ms in %lld out %lld%s%s",
+            __func__, call->l->run.run_id ? call->l->run.run_id : "-",
+            (unsigned long long)r->seq, rt_gw_provider_name(r->provider),
+            call->method, call->path, r->status, r->latency_ms,
+            (long long)r->usage.input, (long long)r->usage.output,
+            r->error ? ": " : "", r->error ? r->error : "");
   if (gw->opts.on_call != NULL)
     gw->opts.on_call(&call->l->run, r, gw->opts.payload);
 }
@@ -149,6 +155,9 @@ static void call_finish(struct rt__gw_call *call, int keep) {
 
   rt__gw_curl_stop(call);
   rt__gw_usage_end(call);
+  /* The call is over before on_call runs: a callback that closes the
+   * listener (or the gateway) must not abort it a second time. */
+  conn->call = NULL;
   call_record(call);
   call_free(call);
   rt__gw_conn_call_done(conn, keep && conn->keep_alive);
@@ -344,7 +353,9 @@ size_t rt__gw_call_on_header(struct rt__gw_call *call, const char *line,
   if (n <= 2 && (line[0] == '\r' || line[0] == '\n')) {
     /* End of a head: interim (1xx) heads are dropped. */
     if (call->status >= 200 && !call->head_sent) {
-      call->head_only = strcmp(call->method, "HEAD") == 0;
+      /* No body may follow these: no chunked framing either. */
+      call->head_only = strcmp(call->method, "HEAD") == 0 ||
+                        call->status == 204 || call->status == 304;
       call_send_head(call);
     }
     return n;

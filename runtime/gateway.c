@@ -177,6 +177,12 @@ const struct rt_gw_run *rt_gw_listener_run(const struct rt_gw_listener *l) {
   return &l->run;
 }
 
+void rt_gw_listener_set_budget(struct rt_gw_listener *l,
+                               const struct rt_gw_budget *budget) {
+  l->run.budget = *budget;
+  l->budget_fired = 0;
+}
+
 void rt_gw_listener_totals(const struct rt_gw_listener *l,
                            struct rt_gw_totals *out) {
   *out = l->totals;

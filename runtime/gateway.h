@@ -239,9 +239,17 @@ int rt_gw_listen_fd(struct rt_gw_listener **out, struct rt_gw *gw, int fd,
  * Stops serving: closes the listening socket and every connection. Calls in
  * flight are aborted and recorded (status 0, error "aborted") through
  * on_call before this returns. l is invalid after the call. NULL-safe.
+ * It may be called from on_call or on_budget (for this listener or
+ * another; the current call's record has been delivered by then), not from
+ * admit.
  */
 void rt_gw_unlisten(struct rt_gw_listener *l);
 
+/* Replaces the run's caps (the runtime lowers them when a ticket or
+ * mission budget shrinks, or raises them on resume). The next call is
+ * checked against them; on_budget may fire again. */
+void rt_gw_listener_set_budget(struct rt_gw_listener *l,
+                               const struct rt_gw_budget *budget);
 /* The listener's copy of its run context. Borrowed. */
 const struct rt_gw_run *rt_gw_listener_run(const struct rt_gw_listener *l);
 /* Totals of the calls answered so far for this listener: usage, dollars

@@ -59,6 +59,7 @@ struct gw_fx {
   int nrecs;
   int budget_what;
   int budget_fired;
+  int unlisten_on_budget; /* on_budget closes the listener */
   int closed;
 };
 
@@ -160,6 +161,10 @@ static void fx_on_budget(const struct rt_gw_run *run,
   fx.budget_what = (int)what;
   fx.budget_fired++;
   uv_mutex_unlock(&fx.mu);
+  if (fx.unlisten_on_budget) {
+    rt_gw_unlisten(fx.l); /* as the runtime stopping the run would */
+    fx.l = NULL;
+  }
 }
 
 /* Waits until n records have arrived in total; returns a copy of record i

@@ -355,6 +355,35 @@ Test(gateway, token_budget_refuses_next_call) {
   cr_assert_eq(fx.budget_what, RT_GW_BUDGET_TOKENS);
 }
 
+/* The runtime stops the run from on_budget: closing the listener there is
+ * safe, and the port refuses connections afterwards. */
+Test(gateway, unlisten_from_on_budget) {
+  struct rt_gw_run run = default_run;
+  struct gw_resp resp;
+  char url[128];
+  CURL *e;
+
+  run.budget.max_turns = 1;
+  fx.unlisten_on_budget = 1;
+  start_all(NULL, &run);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/chat/completions", h_openai,
+             CHAT_STEP0_JSON);
+  cr_assert_eq(resp.status, 200);
+  e = curl_easy_init();
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/chat/completions",
+           fx.gw_port);
+  curl_easy_setopt(e, CURLOPT_URL, url);
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, CHAT_STEP0_JSON);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fx_write);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &resp);
+  curl_easy_perform(e); /* the 429, or a reset if the close won the race */
+  cr_assert_eq(fx_rec(1).c.refused_budget, RT_GW_BUDGET_TURNS);
+  curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+  cr_assert_eq(curl_easy_perform(e), CURLE_COULDNT_CONNECT);
+  curl_easy_cleanup(e);
+  fx_gw_stop();
+}
+
 Test(gateway, usd_and_turn_budgets) {
   struct rt_gw_run run = default_run;
   struct gw_resp resp;
@@ -523,6 +552,46 @@ Test(gateway, client_gone_mid_stream_is_recorded) {
   cr_assert_eq(r.c.status, 0);
   cr_assert_not_null(strstr(r.error, "aborted"), "%s", r.error);
   fx_gw_stop();
+}
+
+static size_t close_gateway_at_first(char *data, size_t size, size_t n,
+                                     void *u) {
+  int *sent = u;
+
+  if (!*sent)
+    uv_async_send(&fx.stop); /* rt_gw_close on the loop thread */
+  *sent = 1;
+  return size * n;
+}
+
+/* Closing the gateway while a stream is in flight aborts and records the
+ * call, releases the upstream transfer and every handle. */
+Test(gateway, close_with_a_call_in_flight) {
+  static const char *const slow[] = {"--chunk-delay-ms", "100", NULL};
+  struct curl_slist *sl = NULL;
+  struct gw_rec r;
+  char url[128];
+  int sent = 0;
+  CURL *e;
+
+  start_all(slow, NULL);
+  e = curl_easy_init();
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/messages", fx.gw_port);
+  sl = curl_slist_append(sl, h_anthropic[0]);
+  curl_easy_setopt(e, CURLOPT_URL, url);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, sl);
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, ANTHROPIC_STEP1);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, close_gateway_at_first);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &sent);
+  cr_assert_neq(curl_easy_perform(e), CURLE_OK, "the stream was cut");
+  curl_easy_cleanup(e);
+  curl_slist_free_all(sl);
+  r = fx_rec(0);
+  cr_assert_eq(r.c.status, 0);
+  cr_assert_not_null(strstr(r.error, "aborted"), "%s", r.error);
+  uv_thread_join(&fx.thread);
+  cr_assert(fx.closed);
+  cr_assert_eq(uv_loop_close(&fx.loop), 0);
 }
 
 Test(gateway, replay_serves_recorded_answers_in_order) {
