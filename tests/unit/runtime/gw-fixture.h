@@ -55,6 +55,7 @@ struct gw_fx {
   struct rt_price_table *pricing;
   uv_mutex_t mu;
   uv_sem_t sem;
+  uv_sem_t budget_sem; /* posted when on_budget has returned its work */
   struct gw_rec recs[GW_MAX_RECS];
   int nrecs;
   int budget_what;
@@ -165,6 +166,7 @@ static void fx_on_budget(const struct rt_gw_run *run,
     rt_gw_unlisten(fx.l); /* as the runtime stopping the run would */
     fx.l = NULL;
   }
+  uv_sem_post(&fx.budget_sem);
 }
 
 /* Waits until n records have arrived in total; returns a copy of record i
@@ -257,6 +259,7 @@ static void fx_setup(void) {
   signal(SIGPIPE, SIG_IGN);
   uv_mutex_init(&fx.mu);
   uv_sem_init(&fx.sem, 0);
+  uv_sem_init(&fx.budget_sem, 0);
   fx.pricing = rt_price_table_new();
   cr_assert_eq(rt_price_table_load(fx.pricing, PRICING_PATH, &err), 0, "%s",
                err.msg);
@@ -268,6 +271,7 @@ static void fx_teardown(void) {
   fx_provider_stop();
   rt_price_table_free(fx.pricing);
   uv_sem_destroy(&fx.sem);
+  uv_sem_destroy(&fx.budget_sem);
   uv_mutex_destroy(&fx.mu);
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.dir);
   cr_assert_eq(system(cmd), 0);

@@ -378,6 +378,7 @@ Test(gateway, unlisten_from_on_budget) {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &resp);
   curl_easy_perform(e); /* the 429, or a reset if the close won the race */
   cr_assert_eq(fx_rec(1).c.refused_budget, RT_GW_BUDGET_TURNS);
+  uv_sem_wait(&fx.budget_sem); /* the listener is closed now */
   curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
   cr_assert_eq(curl_easy_perform(e), CURLE_COULDNT_CONNECT);
   curl_easy_cleanup(e);
@@ -630,6 +631,135 @@ Test(gateway, replay_serves_recorded_answers_in_order) {
   assert_usage(&r, 7, 5, 0, 0);
   r = fx_rec(1);
   assert_usage(&r, 3, 2, 0, 0);
+  fx_gw_stop();
+}
+
+/*
+ * The requests the five real CLIs sent to the fake provider
+ * (tests/data/<cli>/<scenario>.requests.jsonl: method, path, query, headers
+ * with keys masked, body), sent again through the gateway with the
+ * placeholder key: each must get the status the provider gave the CLI, and
+ * the gateway's usage must be the provider's scripted usage of that answer
+ * (normalised: OpenAI and Gemini have no cache-write class).
+ */
+static int header_skipped(const char *name) {
+  static const char *const skip[] = {"content-length", "host", "connection",
+                                     "transfer-encoding", "content-type"};
+
+  for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+    if (strcmp(name, skip[i]) == 0)
+      return 1;
+  return 0;
+}
+
+static void recorded_headers(json_t *hdrs, char **out, size_t max) {
+  const char *name;
+  json_t *v;
+  size_t n = 0;
+
+  json_object_foreach(hdrs, name, v) {
+    if (header_skipped(name) || n + 1 >= max)
+      continue;
+    if (strcmp(name, "authorization") == 0)
+      xasprintf(&out[n++], "authorization: Bearer " GW_PLACEHOLDER);
+    else if (strcmp(name, "x-api-key") == 0 ||
+             strcmp(name, "x-goog-api-key") == 0)
+      xasprintf(&out[n++], "%s: " GW_PLACEHOLDER, name);
+    else
+      xasprintf(&out[n++], "%s: %s", name, json_string_value(v));
+  }
+  out[n] = NULL;
+}
+
+/* Record i against line i of the provider's own log of this run: what it
+ * answered, with which scripted usage. */
+static void check_usage_against_log(int n) {
+  char *log = fx_log_wait(n), *p = log;
+  struct gw_rec r;
+
+  cr_assert_null(strstr(log, GW_PLACEHOLDER));
+  for (int i = 0; i < n; i++, p = strchr(p, '\n') + 1) {
+    json_t *line = json_loadb(p, strcspn(p, "\n"), 0, NULL);
+    json_t *u = json_object_get(json_object_get(line, "answer"), "usage");
+    const char *dialect = json_string_value(json_object_get(line, "dialect"));
+    int64_t in = json_integer_value(json_object_get(u, "input"));
+    int64_t out = json_integer_value(json_object_get(u, "output"));
+    int64_t crd = json_integer_value(json_object_get(u, "cache_read"));
+    int64_t cwr = json_integer_value(json_object_get(u, "cache_write"));
+
+    r = fx_rec(i);
+    if (u != NULL && r.c.status == 200 && dialect != NULL &&
+        strcmp(dialect, "anthropic") == 0)
+      assert_usage(&r, in, out, crd, cwr);
+    else if (u != NULL && r.c.status == 200)
+      assert_usage(&r, in + cwr, out, crd, 0);
+    json_decref(line);
+  }
+  free(log);
+}
+
+/* Records are numbered across calls of replay_recorded in one test. */
+static int recorded_next;
+
+static void replay_recorded(const char *cli, const char *scenario) {
+  char path[512], url[1024], *hdrs[64], *body;
+  const char *method, *query;
+  struct gw_resp resp;
+  json_error_t jerr;
+  json_t *line;
+  struct gw_rec r;
+  FILE *f;
+  int i = 0;
+
+  snprintf(path, sizeof(path), "%s/%s/%s.requests.jsonl", TEST_DATA_DIR, cli,
+           scenario);
+  cr_assert_not_null(f = fopen(path, "r"), "%s", path);
+  while ((line = json_loadf(f, JSON_DISABLE_EOF_CHECK, &jerr)) != NULL) {
+    method = json_string_value(json_object_get(line, "method"));
+    query = json_string_value(json_object_get(line, "query"));
+    snprintf(url, sizeof(url), "%s%s%s",
+             json_string_value(json_object_get(line, "path")),
+             query && *query ? "?" : "", query && *query ? query : "");
+    recorded_headers(json_object_get(line, "headers"), hdrs, 64);
+    body = json_object_size(json_object_get(line, "body")) > 0
+               ? json_dumps(json_object_get(line, "body"), JSON_COMPACT)
+               : NULL;
+    fx_request(&resp, fx.gw_port, method, url, (const char *const *)hdrs, body);
+    r = fx_rec(recorded_next++);
+    i++;
+    cr_assert_eq(resp.status, r.c.status);
+    cr_assert_not(r.c.refused, "%s %s: %s", cli, url, r.error);
+    if (strcmp(scenario, "api-error") != 0 || strcmp(method, "HEAD") == 0)
+      cr_assert_eq(resp.status, 200, "%s %s: %ld", cli, url, resp.status);
+    else
+      cr_assert_eq(resp.status, 400, "%s %s: %ld", cli, url, resp.status);
+    for (int k = 0; hdrs[k] != NULL; k++)
+      free(hdrs[k]);
+    free(body);
+    json_decref(line);
+  }
+  fclose(f);
+  cr_assert_gt(i, 0);
+}
+
+Test(gateway, recorded_cli_requests_all_five) {
+  static const char *const clis[] = {"claude-code", "codex", "gemini",
+                                     "qwen-code", "opencode"};
+
+  start_all(NULL, NULL);
+  for (size_t c = 0; c < sizeof(clis) / sizeof(clis[0]); c++)
+    replay_recorded(clis[c], "write-file");
+  check_usage_against_log(recorded_next);
+  fx_gw_stop();
+}
+
+Test(gateway, recorded_cli_errors_pass_through) {
+  struct rt_gw_opts opts = RT_GW_OPTS_INIT;
+
+  cr_assert_eq(fx_provider_start("api-error.json", NULL), 0);
+  fx_opts(&opts);
+  fx_gw_start(&opts, &default_run);
+  replay_recorded("claude-code", "api-error");
   fx_gw_stop();
 }
 
