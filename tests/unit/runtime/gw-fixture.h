@@ -39,6 +39,7 @@ struct gw_rec {
   struct rt_gw_call c; /* strings below replace the borrowed ones */
   char model[128];
   char error[256];
+  char run_id[64];
 };
 
 struct gw_fx {
@@ -52,6 +53,9 @@ struct gw_fx {
   uv_async_t stop;
   struct rt_gw *gw;
   struct rt_gw_listener *l;
+  const struct rt_gw_run *run2; /* when set: a second listener, gw_port2 */
+  struct rt_gw_listener *l2;
+  int gw_port2;
   struct rt_price_table *pricing;
   uv_mutex_t mu;
   uv_sem_t sem;
@@ -147,6 +151,8 @@ static void fx_on_call(const struct rt_gw_run *run,
     r->c = *call;
     snprintf(r->model, sizeof(r->model), "%s", call->model ? call->model : "");
     snprintf(r->error, sizeof(r->error), "%s", call->error ? call->error : "");
+    snprintf(r->run_id, sizeof(r->run_id), "%s",
+             run->run_id ? run->run_id : "");
     r->c.model = r->model;
     r->c.error = r->error;
     r->c.method = r->c.path = NULL;
@@ -237,6 +243,11 @@ static void fx_gw_start(const struct rt_gw_opts *opts,
   fd = fx_listen_socket(&fx.gw_port);
   cr_assert(fd >= 0);
   cr_assert_eq(rt_gw_listen_fd(&fx.l, fx.gw, fd, run, &err), 0, "%s", err.msg);
+  if (fx.run2 != NULL) {
+    fd = fx_listen_socket(&fx.gw_port2);
+    cr_assert_eq(rt_gw_listen_fd(&fx.l2, fx.gw, fd, fx.run2, &err), 0, "%s",
+                 err.msg);
+  }
   cr_assert_eq(uv_async_init(&fx.loop, &fx.stop, fx_stop_cb), 0);
   cr_assert_eq(uv_thread_create(&fx.thread, fx_loop_thread, NULL), 0);
 }

@@ -355,6 +355,62 @@ Test(gateway, token_budget_refuses_next_call) {
   cr_assert_eq(fx.budget_what, RT_GW_BUDGET_TOKENS);
 }
 
+/* Seven streams at once over two runs' listeners: they overlap (the whole
+ * takes about one stream's time, not seven), each is recorded with its own
+ * run and exact usage, and one run's budget does not touch the other's. */
+Test(gateway, concurrent_streams_on_two_runs) {
+  static const char *const slow[] = {"--chunk-delay-ms", "50", NULL};
+  static const struct rt_gw_run run2 = {.run_id = "r2",
+                                        .budget = {.max_turns = 1}};
+  struct gw_resp resp[7];
+  struct curl_slist *sl = curl_slist_append(NULL, h_openai[0]);
+  CURLM *m = curl_multi_init();
+  CURL *e[7];
+  int running = 1, r2 = 0;
+  char url[128];
+  double t0;
+
+  fx.run2 = &run2;
+  start_all(slow, NULL);
+  for (int i = 0; i < 7; i++) {
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/chat/completions",
+             i == 6 ? fx.gw_port2 : fx.gw_port);
+    memset(&resp[i], 0, sizeof(resp[i]));
+    e[i] = curl_easy_init();
+    curl_easy_setopt(e[i], CURLOPT_URL, url);
+    curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, sl);
+    curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, CHAT_STEP1_STREAM);
+    curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, fx_write);
+    curl_easy_setopt(e[i], CURLOPT_WRITEDATA, &resp[i]);
+    curl_multi_add_handle(m, e[i]);
+  }
+  t0 = fx_now_ms();
+  while (running) {
+    cr_assert_eq(curl_multi_perform(m, &running), CURLM_OK);
+    if (running)
+      curl_multi_poll(m, NULL, 0, 1000, NULL);
+  }
+  cr_assert_lt(fx_now_ms() - t0, 2500.0, "the streams did not overlap");
+  for (int i = 0; i < 7; i++) {
+    struct gw_rec r = fx_rec(i);
+    cr_assert_not_null(strstr(resp[i].body, "[DONE]"), "stream %d", i);
+    assert_usage(&r, 1300, 12, 400, 0);
+    r2 += strcmp(r.run_id, "r2") == 0;
+    curl_multi_remove_handle(m, e[i]);
+    curl_easy_cleanup(e[i]);
+  }
+  curl_multi_cleanup(m);
+  curl_slist_free_all(sl);
+  cr_assert_eq(r2, 1);
+  fx_request(&resp[0], fx.gw_port2, "POST", "/v1/chat/completions", h_openai,
+             CHAT_STEP0_JSON);
+  cr_assert_eq(resp[0].status, 429, "run r2 has used its one turn");
+  fx_request(&resp[0], fx.gw_port, "POST", "/v1/chat/completions", h_openai,
+             CHAT_STEP0_JSON);
+  cr_assert_eq(resp[0].status, 200, "run r1 has no cap");
+  fx_gw_stop();
+}
+
 /* The runtime stops the run from on_budget: closing the listener there is
  * safe, and the port refuses connections afterwards. */
 Test(gateway, unlisten_from_on_budget) {
