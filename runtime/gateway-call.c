@@ -166,20 +166,22 @@ static void call_finish(struct rt__gw_call *call, int keep) {
 /* Answers with a complete response written by the gateway. */
 static void call_reply(struct rt__gw_call *call, int status, const char *ctype,
                        const char *body, size_t len) {
-  char head[256];
+  char *head;
   int n;
 
-  n = snprintf(head, sizeof(head),
-               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-               "%s\r\n",
-               status, reason(status), ctype, len,
-               call->conn->keep_alive ? "" : "Connection: close\r\n");
+  /* ctype may come from a replay list: no fixed-size buffer. */
+  n = xasprintf(&head,
+                "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                "%s\r\n",
+                status, reason(status), ctype, len,
+                call->conn->keep_alive ? "" : "Connection: close\r\n");
   call->rec.status = status;
   call->status = status;
   call->head_sent = 1;
   if (rt__gw_conn_write(call->conn, head, (size_t)n) == 0 && len > 0 &&
       strcmp(call->method, "HEAD") != 0)
     rt__gw_conn_write(call->conn, body, len);
+  free(head);
   if (len > 0)
     record_bytes(&call->resp_rec, &call->rec.response_truncated, body, len);
 }

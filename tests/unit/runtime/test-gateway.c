@@ -583,6 +583,32 @@ Test(gateway, upstream_down_answers_in_provider_format) {
   fx_gw_stop();
 }
 
+/* Bytes that are not HTTP get a 400 and the connection closes; the
+ * gateway keeps serving. */
+Test(gateway, malformed_request_is_refused) {
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  struct gw_resp resp;
+  char buf[512];
+  ssize_t n, got = 0;
+  int fd;
+
+  start_all(NULL, NULL);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(fx.gw_port);
+  fd = socket(AF_INET, SOCK_STREAM, 0);
+  cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  cr_assert_eq(write(fd, "\x01\x02 garbage\r\n\r\n", 14), 14);
+  while ((n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+    got += n; /* until the gateway closes */
+  buf[got] = '\0';
+  close(fd);
+  cr_assert_not_null(strstr(buf, "HTTP/1.1 400"), "%s", buf);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/chat/completions", h_openai,
+             CHAT_STEP0_JSON);
+  cr_assert_eq(resp.status, 200);
+  fx_gw_stop();
+}
+
 static size_t stop_after_first(char *data, size_t size, size_t n, void *u) {
   return 0; /* makes curl close the connection at the first chunk */
 }
