@@ -271,10 +271,12 @@ static void call_replay(struct rt__gw_call *call) {
 }
 
 static void call_forward(struct rt__gw_call *call) {
-  struct rt_gw *gw = call->l->gw;
   enum rt_gw_budget_kind what;
 
-  if (gw->api_key[call->rec.provider] == NULL) {
+  struct rt_gw_upstream up;
+
+  rt__gw_upstream_of(&up, call->l, call->rec.provider);
+  if (up.api_key == NULL) {
     call_refuse(call, RT_GW_R_UNCONFIGURED,
                 "corral: no upstream is configured for provider %s",
                 rt_gw_provider_name(call->rec.provider));

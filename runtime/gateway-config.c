@@ -49,6 +49,8 @@ static int config_provider(struct rt_gw_config *cfg, int p, json_t *obj,
   if ((rc = config_string(&cfg->base_url[p], obj, "base_url", where, err)) <
           0 ||
       (rc = config_string(&cfg->api_key[p], obj, "api_key", where, err)) < 0 ||
+      (rc = config_string(&cfg->key_header[p], obj, "key_header", where, err)) <
+          0 ||
       (rc = config_string(&env, obj, "api_key_env", where, err)) < 0)
     return rc;
   if (cfg->api_key[p] == NULL && env != NULL && (val = getenv(env)) != NULL &&
@@ -113,6 +115,7 @@ void rt_gw_config_close(struct rt_gw_config *cfg) {
   for (int p = 0; p < RT_GW_NPROVIDERS; p++) {
     free(cfg->base_url[p]);
     free(cfg->api_key[p]);
-    cfg->base_url[p] = cfg->api_key[p] = NULL;
+    free(cfg->key_header[p]);
+    cfg->base_url[p] = cfg->api_key[p] = cfg->key_header[p] = NULL;
   }
 }

@@ -164,8 +164,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
  * key; "Expect:" stops libcurl from waiting for a 100 on large bodies. */
 static struct curl_slist *build_headers(struct rt__gw_call *call) {
   struct rt__gw_conn *c = call->conn;
-  struct rt_gw *gw = c->gw;
   struct curl_slist *sl = NULL;
+  struct rt_gw_upstream up;
   char *line;
 
   for (size_t i = 0; i < c->nhdrs; i++) {
@@ -175,7 +175,8 @@ static struct curl_slist *build_headers(struct rt__gw_call *call) {
     sl = curl_slist_append(sl, line);
     free(line);
   }
-  line = rt__gw_key_header(call->rec.provider, gw->api_key[call->rec.provider]);
+  rt__gw_upstream_of(&up, call->l, call->rec.provider);
+  line = rt__gw_key_header(call->rec.provider, up.key_header, up.api_key);
   sl = curl_slist_append(sl, line);
   free(line);
   return curl_slist_append(sl, "Expect:");
@@ -200,10 +201,12 @@ int rt__gw_curl_start(struct rt__gw_call *call) {
   struct rt_gw *gw = call->conn->gw;
   enum rt_gw_provider p = call->rec.provider;
   char *query = rt__gw_query_strip_key(call->query);
+  struct rt_gw_upstream up;
   CURL *e;
 
-  xasprintf(&call->url, "%s%s%s%s", gw->base_url[p], call->path,
-            *query ? "?" : "", query);
+  rt__gw_upstream_of(&up, call->l, p);
+  xasprintf(&call->url, "%s%s%s%s", up.base_url, call->path, *query ? "?" : "",
+            query);
   free(query);
   if ((e = curl_easy_init()) == NULL)
     return CRL_EINTERNAL;

@@ -29,6 +29,7 @@ struct rt_gw {
   struct rt_gw_opts opts;
   char *base_url[RT_GW_NPROVIDERS]; /* owned copies; opts points here */
   char *api_key[RT_GW_NPROVIDERS];
+  char *key_header[RT_GW_NPROVIDERS];
   CURLM *multi;
   uv_timer_t timer; /* libcurl's timeout */
   struct rt_gw_listener *listeners;
@@ -125,9 +126,14 @@ void rt__gw_route(struct rt__gw_route *out, const char *method,
 /* True for headers never forwarded upstream: hop-by-hop, Host, length,
  * encodings, and every kind of API key. */
 int rt__gw_hdr_dropped(const char *name);
-/* The header that carries provider p's real key ("x-api-key: K"). New
- * string. */
-char *rt__gw_key_header(enum rt_gw_provider p, const char *key);
+/* The header line that carries provider p's real key ("x-api-key: K"),
+ * named by header (NULL: the provider's own). New string. */
+char *rt__gw_key_header(enum rt_gw_provider p, const char *header,
+                        const char *key);
+/* The upstream a call of listener l to provider p goes to: the run's own
+ * when it has a key, else the gateway's. Borrowed. */
+void rt__gw_upstream_of(struct rt_gw_upstream *out,
+                        const struct rt_gw_listener *l, enum rt_gw_provider p);
 /* The query without any key= parameter (Gemini's key in the URL). New
  * string, "" when nothing is left. */
 char *rt__gw_query_strip_key(const char *query);

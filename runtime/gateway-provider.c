@@ -130,12 +130,18 @@ int rt__gw_hdr_dropped(const char *name) {
   return 0;
 }
 
-char *rt__gw_key_header(enum rt_gw_provider p, const char *key) {
+char *rt__gw_key_header(enum rt_gw_provider p, const char *header,
+                        const char *key) {
   char *out;
 
   if (p >= RT_GW_NPROVIDERS)
     return NULL;
-  xasprintf(&out, gw_providers[p].key_fmt, key);
+  if (header == NULL)
+    xasprintf(&out, gw_providers[p].key_fmt, key);
+  else if (strcasecmp(header, "authorization") == 0)
+    xasprintf(&out, "Authorization: Bearer %s", key);
+  else
+    xasprintf(&out, "%s: %s", header, key);
   return out;
 }
 

@@ -19,6 +19,7 @@ static void gw_free(struct rt_gw *gw) {
   for (int p = 0; p < RT_GW_NPROVIDERS; p++) {
     free(gw->base_url[p]);
     free(gw->api_key[p]);
+    free(gw->key_header[p]);
   }
   free(gw);
   if (cb != NULL)
@@ -49,8 +50,10 @@ int rt_gw_new(struct rt_gw **out, uv_loop_t *loop,
     gw->base_url[p] =
         xstrdup(u->base_url ? u->base_url : rt__gw_default_base(p));
     gw->api_key[p] = u->api_key ? xstrdup(u->api_key) : NULL;
+    gw->key_header[p] = u->key_header ? xstrdup(u->key_header) : NULL;
     gw->opts.upstream[p].base_url = gw->base_url[p];
     gw->opts.upstream[p].api_key = gw->api_key[p];
+    gw->opts.upstream[p].key_header = gw->key_header[p];
   }
   if (rt__gw_curl_init(gw) < 0) {
     gw_free(gw);
@@ -96,6 +99,11 @@ static void run_copy(struct rt_gw_run *dst, const struct rt_gw_run *src) {
   dst->task_id = dup_or_null(src->task_id);
   dst->run_id = dup_or_null(src->run_id);
   dst->agent = dup_or_null(src->agent);
+  for (int p = 0; p < RT_GW_NPROVIDERS; p++) {
+    dst->upstream[p].base_url = dup_or_null(src->upstream[p].base_url);
+    dst->upstream[p].api_key = dup_or_null(src->upstream[p].api_key);
+    dst->upstream[p].key_header = dup_or_null(src->upstream[p].key_header);
+  }
   if (src->replay != NULL) {
     r = xcalloc(src->nreplay + 1, sizeof(*r));
     for (size_t i = 0; i < src->nreplay; i++) {
@@ -114,6 +122,11 @@ static void run_free(struct rt_gw_run *run) {
   free((char *)run->task_id);
   free((char *)run->run_id);
   free((char *)run->agent);
+  for (int p = 0; p < RT_GW_NPROVIDERS; p++) {
+    free((char *)run->upstream[p].base_url);
+    free((char *)run->upstream[p].api_key);
+    free((char *)run->upstream[p].key_header);
+  }
   for (size_t i = 0; run->replay != NULL && i < run->nreplay; i++) {
     free((char *)run->replay[i].content_type);
     free((char *)run->replay[i].body);
@@ -173,6 +186,19 @@ void rt_gw_unlisten(struct rt_gw_listener *l) {
   uv_close((uv_handle_t *)&l->tcp, listener_closed);
 }
 
+void rt__gw_upstream_of(struct rt_gw_upstream *out,
+                        const struct rt_gw_listener *l, enum rt_gw_provider p) {
+  const struct rt_gw_upstream *own = &l->run.upstream[p];
+
+  *out = l->gw->opts.upstream[p];
+  if (own->api_key == NULL)
+    return;
+  out->api_key = own->api_key;
+  out->key_header = own->key_header;
+  if (own->base_url != NULL)
+    out->base_url = own->base_url;
+}
+
 const struct rt_gw_run *rt_gw_listener_run(const struct rt_gw_listener *l) {
   return &l->run;
 }
@@ -193,6 +219,7 @@ void rt_gw_opts_from_config(struct rt_gw_opts *opts,
   for (int p = 0; p < RT_GW_NPROVIDERS; p++) {
     opts->upstream[p].base_url = cfg->base_url[p];
     opts->upstream[p].api_key = cfg->api_key[p];
+    opts->upstream[p].key_header = cfg->key_header[p];
   }
   if (cfg->record_body_max > 0)
     opts->record_body_max = cfg->record_body_max;

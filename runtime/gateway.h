@@ -68,16 +68,22 @@ const char *rt_gw_budget_name(enum rt_gw_budget_kind kind);
 const char *rt_gw_provider_name(enum rt_gw_provider p);
 
 /* One provider's upstream: base URL without the API path
- * ("https://api.anthropic.com"; the request path is appended as sent) and
- * the real key. Both NULL: not configured, requests are refused. */
+ * ("https://api.anthropic.com"; the request path is appended as sent; NULL:
+ * the provider's public URL), the real key (NULL: not configured, requests
+ * are refused), and the header that carries it (NULL: the provider's own,
+ * x-api-key / Authorization: Bearer / x-goog-api-key; "authorization" means
+ * "Authorization: Bearer KEY", any other name "name: KEY", e.g. "api-key"
+ * for Azure or "authorization" for an Anthropic OAuth token). */
 struct rt_gw_upstream {
   const char *base_url;
   const char *api_key;
+  const char *key_header;
 };
 
 /*
  * The gateway configuration as read from a file: per provider
- *   {"providers": {"anthropic": {"base_url": "...", "api_key": "..."},
+ *   {"providers": {"anthropic": {"base_url": "...", "api_key": "...",
+ *                                "key_header": "x-api-key"},
  *                  "openai": {"base_url": "...", "api_key_env": "VAR"},
  *                  "gemini": {...}},
  *    "record_body_max": 65536}
@@ -88,6 +94,7 @@ struct rt_gw_upstream {
 struct rt_gw_config {
   char *base_url[RT_GW_NPROVIDERS];
   char *api_key[RT_GW_NPROVIDERS];
+  char *key_header[RT_GW_NPROVIDERS];
   size_t record_body_max; /* 0: not set in the file */
 };
 
@@ -131,6 +138,10 @@ struct rt_gw_run {
   const char *run_id;
   const char *agent;
   struct rt_gw_budget budget;
+  /* Per-run upstreams (an agent whose OpenAI-compatible provider is not the
+   * gateway's): an entry with an api_key replaces the gateway's for this
+   * run; base_url NULL there means the gateway's base URL. */
+  struct rt_gw_upstream upstream[RT_GW_NPROVIDERS];
   /* Replay mode when replay != NULL: calls are answered from these bodies
    * in order (side requests included), past the end with a 503 in the
    * provider's format. Nothing is forwarded. */

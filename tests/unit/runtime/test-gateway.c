@@ -847,6 +847,34 @@ Test(gateway, recorded_cli_errors_pass_through) {
 
 TestSuite(gateway_config, .init = fx_setup, .fini = fx_teardown);
 
+/* A run's own upstream (with its own key header) replaces the gateway's,
+ * which here has none at all for the provider. */
+Test(gateway, per_run_upstream_and_key_header) {
+  struct rt_gw_opts opts = RT_GW_OPTS_INIT;
+  struct rt_gw_run run = default_run;
+  struct gw_resp resp;
+  char base[64], *log;
+
+  cr_assert_eq(fx_provider_start("write-file.json", NULL), 0);
+  snprintf(base, sizeof(base), "http://127.0.0.1:%d", fx.provider_port);
+  opts.on_call = fx_on_call;
+  run.upstream[RT_GW_ANTHROPIC].base_url = base;
+  run.upstream[RT_GW_ANTHROPIC].api_key = GW_REAL_KEY;
+  run.upstream[RT_GW_ANTHROPIC].key_header = "authorization";
+  fx_gw_start(&opts, &run);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/messages", h_anthropic,
+             ANTHROPIC_STEP0("true"));
+  cr_assert_eq(resp.status, 200);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/responses", h_openai,
+             RESPONSES_STEP0);
+  cr_assert_eq(resp.status, 502, "openai has no upstream, run or gateway");
+  log = fx_log_wait(1);
+  cr_assert_not_null(strstr(log, "\"authorization\": \"Bearer " GW_REAL_KEY));
+  cr_assert_null(strstr(log, "x-api-key"));
+  free(log);
+  fx_gw_stop();
+}
+
 Test(gateway_config, file_and_env) {
   char path[128];
   struct rt_gw_config cfg;
@@ -857,7 +885,8 @@ Test(gateway_config, file_and_env) {
   snprintf(path, sizeof(path), "%s/gateway.json", fx.dir);
   f = fopen(path, "w");
   fputs("{\"providers\":{\"anthropic\":{\"base_url\":\"http://a\","
-        "\"api_key\":\"ka\"},\"openai\":{\"api_key_env\":\"GW_TEST_KEY\"}},"
+        "\"api_key\":\"ka\",\"key_header\":\"authorization\"},\"openai\":{"
+        "\"api_key_env\":\"GW_TEST_KEY\"}},"
         "\"record_body_max\":100}",
         f);
   fclose(f);
@@ -865,6 +894,7 @@ Test(gateway_config, file_and_env) {
   cr_assert_eq(rt_gw_config_load(&cfg, path, &err), 0, "%s", err.msg);
   cr_assert_str_eq(cfg.base_url[RT_GW_ANTHROPIC], "http://a");
   cr_assert_str_eq(cfg.api_key[RT_GW_ANTHROPIC], "ka");
+  cr_assert_str_eq(cfg.key_header[RT_GW_ANTHROPIC], "authorization");
   cr_assert_null(cfg.base_url[RT_GW_OPENAI]);
   cr_assert_str_eq(cfg.api_key[RT_GW_OPENAI], "from-env");
   cr_assert_null(cfg.api_key[RT_GW_GEMINI]);
