@@ -272,7 +272,6 @@ static void call_replay(struct rt__gw_call *call) {
 
 static void call_forward(struct rt__gw_call *call) {
   enum rt_gw_budget_kind what;
-
   struct rt_gw_upstream up;
 
   rt__gw_upstream_of(&up, call->l, call->rec.provider);
