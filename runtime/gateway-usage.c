@@ -11,10 +11,11 @@
 
 #include <string.h>
 
+/* A count: a non-negative integer, else 0 (hostile answers included). */
 static int64_t num(json_t *obj, const char *key, int *seen) {
   json_t *v = json_object_get(obj, key);
 
-  if (!json_is_integer(v))
+  if (!json_is_integer(v) || json_integer_value(v) < 0)
     return 0;
   *seen = 1;
   return json_integer_value(v);
@@ -39,7 +40,7 @@ static void usage_anthropic(struct rt_usage *u, json_t *usage) {
 
   for (size_t i = 0; i < CRL_ARRAY_SIZE(fields); i++) {
     json_t *v = json_object_get(usage, fields[i].key);
-    if (json_is_integer(v))
+    if (json_is_integer(v) && json_integer_value(v) >= 0)
       *(int64_t *)((char *)u + fields[i].off) = json_integer_value(v);
   }
 }
@@ -54,7 +55,7 @@ static void usage_openai(struct rt_usage *u, json_t *usage, int chat) {
   int64_t prompt = num(usage, chat ? "prompt_tokens" : "input_tokens", &seen);
   int64_t cached = num(in_d, "cached_tokens", &seen);
 
-  u->input = prompt - cached;
+  u->input = prompt > cached ? prompt - cached : 0;
   u->cache_read = cached;
   u->cache_write = 0;
   u->output = num(usage, chat ? "completion_tokens" : "output_tokens", &seen);
@@ -68,7 +69,7 @@ static void usage_gemini(struct rt_usage *u, json_t *meta) {
   int64_t cached = num(meta, "cachedContentTokenCount", &seen);
   int64_t thoughts = num(meta, "thoughtsTokenCount", &seen);
 
-  u->input = prompt - cached;
+  u->input = prompt > cached ? prompt - cached : 0;
   u->cache_read = cached;
   u->cache_write = 0;
   u->output = num(meta, "candidatesTokenCount", &seen) + thoughts;
