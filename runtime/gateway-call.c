@@ -126,7 +126,9 @@ static void call_record(struct rt__gw_call *call) {
   r->request_len = call->req_rec.len;
   r->response_body = call->resp_rec.data;
   r->response_len = call->resp_rec.len;
-  if (gw->opts.pricing == NULL)
+  if (!r->usage_seen)
+    r->cost_rc = 0; /* nothing to price (side request, error, refusal) */
+  else if (gw->opts.pricing == NULL)
     r->cost_rc = CRL_EINTERNAL;
   else
     r->cost_rc =

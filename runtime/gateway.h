@@ -173,9 +173,9 @@ struct rt_gw_call {
   double ttfb_ms;     /* request complete → first body byte; -1: none */
   struct rt_usage usage;
   int usage_seen; /* usage was found in the answer */
-  double usd;     /* cost when cost_rc == 0 */
-  int cost_rc;    /* 0, CRL_ENOT_FOUND (model not priced), or
-                     CRL_EINTERNAL (no pricing table) */
+  double usd;     /* cost when cost_rc == 0 (0 when no usage was seen) */
+  int cost_rc;    /* 0; or, when there was usage to price, CRL_ENOT_FOUND
+                     (model not in the table) or CRL_EINTERNAL (no table) */
   const char *request_body;
   size_t request_len; /* recorded bytes */
   int request_truncated;

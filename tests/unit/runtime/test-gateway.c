@@ -512,6 +512,7 @@ Test(gateway, side_requests) {
   cr_assert_eq(fx_rec(1).c.provider, RT_GW_OPENAI);
   cr_assert_eq(fx_rec(2).c.provider, RT_GW_ANTHROPIC);
   cr_assert_not(fx_rec(2).c.usage_seen, "a token count is not usage");
+  cr_assert_eq(fx_rec(1).c.cost_rc, 0, "nothing to price is not unpriced");
   fx_request(&resp, fx.gw_port, "GET", "/not-an-api", NULL, NULL);
   cr_assert_eq(resp.status, 404);
   fx_gw_stop();
