@@ -42,8 +42,8 @@ API_HANDLER(api_missions_post) {
   if (dir == NULL)
     dir = getcwd(cwd, sizeof(cwd)) ? cwd : "/";
   msn_diags_init(&dg);
-  if (rt_daemon_submit(d, req->body, req->body_len, api_is_json(req), dir, &dg,
-                       &x, &err) < 0)
+  if (rt_daemon_submit(d, req->body, req->body_len, api_is_json(req), dir,
+                       rt_http_req_query(req, "file"), &dg, &x, &err) < 0)
     rt_http_reply_error(req, err.code,
                         dg.n ? json_pack("{s:o}", "errors", api_diags_json(&dg))
                              : NULL,

@@ -349,8 +349,31 @@ API_HANDLER(api_run_output) {
   free(dir);
 }
 
+static int api_event_one(const struct store_event *ev, void *payload) {
+  json_array_append_new(payload, api_event_json(ev));
+  return json_array_size(payload) >= 1000;
+}
+
+/* follow=0: the events after `after` as one JSON list (at most 1000; ask
+ * again after the last seq for more). */
+static void api_events_list(struct rt_http_req *req, struct rt_daemon *d,
+                            int64_t after) {
+  json_t *v = json_array();
+  json_t *last;
+
+  store_event_list(d->st, rt_http_req_query(req, "mission"), NULL, after,
+                   api_event_one, v);
+  last = json_array_get(v, json_array_size(v) - 1);
+  rt_http_reply_json(
+      req, 200,
+      json_pack("{s:o, s:I}", "events", v, "last_seq",
+                last ? json_integer_value(json_object_get(last, "seq"))
+                     : (json_int_t)after));
+}
+
 API_HANDLER(api_events) {
   const char *last = req->last_event_id;
+  const char *follow = rt_http_req_query(req, "follow");
   int64_t after;
   char *end;
 
@@ -362,5 +385,9 @@ API_HANDLER(api_events) {
     if (*end == '\0' && n >= 0)
       after = n;
   }
-  rt_daemon_feed_events(payload, req, rt_http_req_query(req, "mission"), after);
+  if (follow != NULL && strcmp(follow, "0") == 0)
+    api_events_list(req, payload, after);
+  else
+    rt_daemon_feed_events(payload, req, rt_http_req_query(req, "mission"),
+                          after);
 }

@@ -116,13 +116,14 @@ static void daemon_save(struct rt_daemon *d, const struct msn_mission *m,
 }
 
 int rt_daemon_submit(struct rt_daemon *d, const char *buf, size_t len,
-                     int is_json, const char *dir, struct msn_diags *diags,
-                     struct rt_dmission **out, struct crl_err *err) {
+                     int is_json, const char *dir, const char *file,
+                     struct msn_diags *diags, struct rt_dmission **out,
+                     struct crl_err *err) {
+  const char *name = file ? file : is_json ? "mission.json" : "mission.yaml";
   struct msn_mission *m = NULL;
   struct rt_dmission *x;
 
-  if (msn_load_buffer(&m, is_json ? "mission.json" : "mission.yaml", dir, buf,
-                      len, is_json, diags) < 0)
+  if (msn_load_buffer(&m, name, dir, buf, len, is_json, diags) < 0)
     return crl_err_set(err, CRL_EVALIDATION_FAILED, "the mission is not valid");
   if ((x = rt_daemon_mission(d, m->name)) != NULL && !x->done) {
     crl_err_set(err, CRL_EAGENT_BUSY, "mission %s is running already", m->name);

@@ -70,13 +70,15 @@ void rt_daemon_stop(struct rt_daemon *d);
 struct rt_dmission *rt_daemon_mission(struct rt_daemon *d, const char *id);
 /*
  * Loads a mission source (YAML, or JSON when is_json) submitted over the
- * socket, keeps a copy under STATE/missions/, and starts its engine.
+ * socket, keeps a copy under STATE/missions/, and starts its engine. file
+ * (may be NULL) names it in diagnostics.
  * Validation problems go to diags (CRL_EVALIDATION_FAILED); a mission that
  * is running already is CRL_EAGENT_BUSY.
  */
 int rt_daemon_submit(struct rt_daemon *d, const char *buf, size_t len,
-                     int is_json, const char *dir, struct msn_diags *diags,
-                     struct rt_dmission **out, struct crl_err *err);
+                     int is_json, const char *dir, const char *file,
+                     struct msn_diags *diags, struct rt_dmission **out,
+                     struct crl_err *err);
 /* Starts the engine of a known mission again from its saved source or its
  * file (resume: live runs re-attach, unfinished tasks go on). */
 int rt_daemon_restart(struct rt_daemon *d, const char *id,

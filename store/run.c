@@ -182,13 +182,15 @@ int store_run_list_live(struct store *st, const char *mission, store_run_cb cb,
 
 int store_run_list(struct store *st, const char *mission, const char *task,
                    store_run_cb cb, void *payload) {
+  enum store_stmt id = task ? STORE_STMT_RUN_LIST_TASK : STORE_STMT_RUN_LIST;
   sqlite3_stmt *s = NULL;
   int rc;
 
   assert(mission != NULL);
-  if ((rc = store__stmt_get(st, STORE_STMT_RUN_LIST, &s, NULL)) < 0)
+  if ((rc = store__stmt_get(st, id, &s, NULL)) < 0)
     return rc;
   store__bind_text(s, 1, mission);
-  store__bind_text(s, 2, task);
-  return run_walk(st, STORE_STMT_RUN_LIST, s, cb, payload);
+  if (task != NULL)
+    store__bind_text(s, 2, task);
+  return run_walk(st, id, s, cb, payload);
 }

@@ -96,8 +96,11 @@ static const char *const stmt_sql[STORE_STMT__COUNT] = {
                                  "WHERE mission_id = ?1 AND state <> 'ended' "
                                  "ORDER BY id",
     [STORE_STMT_RUN_LIST] = "SELECT " RUN_COLS " FROM runs "
-                            "WHERE mission_id = ?1 "
-                            "AND (?2 IS NULL OR task_id = ?2) ORDER BY id",
+                            "WHERE mission_id = ?1 ORDER BY id",
+    /* One task's runs: its own statement, so runs_task serves it. */
+    [STORE_STMT_RUN_LIST_TASK] = "SELECT " RUN_COLS " FROM runs "
+                                 "WHERE mission_id = ?1 AND task_id = ?2 "
+                                 "ORDER BY id",
 
     [STORE_STMT_EVENT_APPEND] =
         "INSERT INTO events (ts, mission_id, task_id, run_id, kind, data) "

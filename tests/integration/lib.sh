@@ -152,6 +152,16 @@ EOF
 }
 
 # alive PID: the process exists and is not a zombie. PID is a host pid.
+# read_pid FILE: the host pid a fake-agent pidfile holds (agents run with
+# SANDBOX=none: a sandboxed agent writes its namespace pid); tracked for
+# cleanup.
+read_pid() {
+  local p
+  p=$(cat "$1") || fail "no pid file $1"
+  track_pid "$p"
+  printf '%s\n' "$p"
+}
+
 alive() {
   local st
   kill -0 "$1" 2>/dev/null || return 1

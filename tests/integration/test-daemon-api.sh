@@ -4,6 +4,9 @@
 # mission controls (pause, resume, cancel), the review gate (approve, reject
 # with feedback that the re-run sees as $CORRAL_FEEDBACK) and a retry, the
 # Prometheus text of /v1/metrics and the socket's mode.
+# The daemon is under test, not the sandbox: agents run unsandboxed here so
+# their pidfiles hold host pids (set SANDBOX=agent to run them sandboxed).
+SANDBOX=${SANDBOX:-none}
 . "$(dirname "$0")/lib.sh"
 
 daemon_start

@@ -4,6 +4,9 @@
 # their output is complete, no task runs twice (one run row each) and the
 # event seqs are gapless (1..N through /v1/events). SIGTERM also leaves the
 # agents running for the next daemon; with --stop-agents it stops them.
+# The daemon is under test, not the sandbox: agents run unsandboxed here so
+# their pidfiles hold host pids (set SANDBOX=agent to run them sandboxed).
+SANDBOX=${SANDBOX:-none}
 . "$(dirname "$0")/lib.sh"
 CLIENT="python3 $(dirname "$0")/ctl-client.py"
 
