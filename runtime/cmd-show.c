@@ -10,8 +10,10 @@
 #include <string.h>
 
 static void show_usage(FILE *fp) {
-  fputs("usage: corral show [--state-dir DIR] [--json] [MISSION]\n\n"
-        "Shows every task of MISSION (default: the most recent one).\n",
+  fputs("usage: corral show [--state-dir DIR | --trace FILE] [--json] "
+        "[MISSION]\n\n"
+        "Shows every task of MISSION (default: the most recent one), from\n"
+        "the state dir or straight from a trace file (corral export).\n",
         fp);
 }
 
@@ -174,10 +176,11 @@ static int show_mission(struct store *st, const char *id, int json) {
 static int show_exec(int argc, char **argv) {
   static const struct option opts[] = {{"state-dir", required_argument, 0, 's'},
                                        {"json", no_argument, 0, 'J'},
+                                       {"trace", required_argument, 0, 't'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   struct crl_err err = CRL_ERR_INIT;
-  const char *sd = NULL;
+  const char *sd = NULL, *trace = NULL;
   char *dir = NULL, *id = NULL;
   struct store *st = NULL;
   int c, json = 0, rc;
@@ -187,15 +190,19 @@ static int show_exec(int argc, char **argv) {
       sd = optarg;
     else if (c == 'J')
       json = 1;
+    else if (c == 't')
+      trace = optarg;
     else
       return show_usage(c == 'h' ? stdout : stderr),
              c == 'h' ? RT_EXIT_OK : RT_EXIT_USAGE;
   }
   if (argc - optind > 1)
     return show_usage(stderr), RT_EXIT_USAGE;
-  if ((rc = rt_statedir(&dir, sd, &err)) < 0 ||
-      (rc = rt_store_open(&st, dir, &err)) < 0 ||
-      (rc = rt_mission_pick(&id, st, argv[optind], &err)) < 0 ||
+  if (trace != NULL)
+    rc = store_trace_open(&st, trace, 1, &err);
+  else if ((rc = rt_statedir(&dir, sd, &err)) == 0)
+    rc = rt_store_open(&st, dir, &err);
+  if (rc < 0 || (rc = rt_mission_pick(&id, st, argv[optind], &err)) < 0 ||
       (rc = show_mission(st, id, json)) < 0)
     rt_errorf("%s", err.msg[0] ? err.msg : crl_strerror(rc));
   store_close(st);
@@ -204,5 +211,6 @@ static int show_exec(int argc, char **argv) {
   return rc < 0 ? RT_EXIT_FAILED : RT_EXIT_OK;
 }
 
-const struct rt_cmd rt_cmd_show = {"show", "show [--json] [MISSION]",
+const struct rt_cmd rt_cmd_show = {"show",
+                                   "show [--json] [--trace F] [MISSION]",
                                    "show a mission's tasks", show_exec};
