@@ -25,13 +25,15 @@ static void replay_usage(FILE *fp) {
         "  --work-dir D where --agents puts its repository (default: a\n"
         "               temporary directory, removed afterwards)\n"
         "  --replay-llm serve recorded LLM responses (needs the LLM gateway)\n"
+        "  --no-verify  skip the checksum: replay a trace edited by hand\n"
+        "               (what if this run had failed?)\n"
         "Exit status: 0 identical, 1 diverged, 2 usage or unreadable trace.\n",
         fp);
 }
 
 struct replay_args {
   const char *file, *work_dir;
-  int agents, llm, json, jobs;
+  int agents, llm, json, jobs, no_verify;
 };
 
 static int replay_parse(struct replay_args *a, int argc, char **argv) {
@@ -40,6 +42,7 @@ static int replay_parse(struct replay_args *a, int argc, char **argv) {
                                        {"work-dir", required_argument, 0, 'w'},
                                        {"replay-llm", no_argument, 0, 'L'},
                                        {"json", no_argument, 0, 'J'},
+                                       {"no-verify", no_argument, 0, 'N'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   int c;
@@ -55,6 +58,8 @@ static int replay_parse(struct replay_args *a, int argc, char **argv) {
       a->llm = 1;
     else if (c == 'J')
       a->json = 1;
+    else if (c == 'N')
+      a->no_verify = 1;
     else if (c != 'j')
       return replay_usage(c == 'h' ? stdout : stderr), c == 'h' ? 1 : -1;
   }
@@ -116,7 +121,7 @@ static int replay_exec(int argc, char **argv) {
 
   if ((rc = replay_parse(&a, argc, argv)) != 0)
     return rc > 0 ? RT_EXIT_OK : RT_EXIT_USAGE;
-  if ((rc = store_trace_open(&tr, a.file, 1, &err)) == 0) {
+  if ((rc = store_trace_open(&tr, a.file, !a.no_verify, &err)) == 0) {
     if (a.agents)
       rc = rt_replay_agents(tr, a.file, a.work_dir, a.llm, stdout, &err);
     else

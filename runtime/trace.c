@@ -103,7 +103,8 @@ static int trace_put_bundle(struct trace_ctx *c, struct store *st,
   if (m->repo == NULL)
     return 0;
   if (m->base != NULL)
-    xasprintf(&c->refs[c->nrefs++], "refs/heads/%s", m->base);
+    xasprintf(&c->refs[c->nrefs++], "%s%s",
+              strncmp(m->base, "refs/", 5) == 0 ? "" : "refs/heads/", m->base);
   if ((rc = store_ticket_list(st, m->id, trace_add_ref, c)) < 0)
     return crl_err_set(c->err, rc, "unable to list tickets");
   crl_buf_init(&b, TRACE_FILE_MAX);
