@@ -8,6 +8,7 @@
  * dependents start, and a ticket whose tasks have all completed merges.
  */
 #include "rt-int.h"
+#include "rt-ci.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -151,6 +152,13 @@ static int review_apply(struct store *st, const char *mission,
                          to, "attempt", t.attempts, "reason",
                          o->reject ? "rejected" : "approved"));
   return store_commit(st, err);
+}
+
+int rt_review_approve(struct store *st, const char *mission, const char *task,
+                      struct crl_err *err) {
+  struct review_opts o = {.mission = mission, .task = task};
+
+  return review_apply(st, mission, &o, err);
 }
 
 static void review_done(struct store *st, const char *mission,

@@ -78,6 +78,7 @@ struct replay {
   size_t qhead, qn, qcap;
   int64_t clock, wake_at;
   int live, cancelled, jobs;
+  int offline; /* a human decided between engines: state changes follow */
   enum sched_state *stored; /* per task, for the next engine's restore */
   int *attempts;
   struct rt_replay_result *res;
@@ -114,10 +115,12 @@ static void replay_parse_data(struct replay_ev *e, const char *data) {
   e->attempt = (int)json_integer_value(json_object_get(d, "attempt"));
   e->success = json_is_true(json_object_get(d, "success"));
   e->cancelled = reason != NULL && strncmp(reason, "cancelled", 9) == 0;
-  e->decision = decision == NULL                   ? -1
-                : strcmp(decision, "approve") == 0 ? 0
-                : strcmp(decision, "reject") == 0  ? 1
-                                                   : 2;
+  /* 2: an approved plan; 3: failed by CI mode (ci.review: fail). */
+  e->decision = decision == NULL                        ? -1
+                : strcmp(decision, "approve") == 0      ? 0
+                : strcmp(decision, "reject") == 0       ? 1
+                : strcmp(decision, "approve-plan") == 0 ? 2
+                                                        : 3;
   json_decref(d);
 }
 
@@ -348,6 +351,7 @@ static int replay_restart(struct replay *r, struct crl_err *err) {
                                  r->clock, err)) < 0)
       return rc;
   r->live = 1;
+  r->offline = 0;
   r->cancelled = 0;
   r->qhead = r->qn = 0;
   return 0;
@@ -368,14 +372,37 @@ static int replay_end(struct replay *r, const struct replay_ev *e) {
 }
 
 /* Between engines: corral approve/reject wrote the task's state. */
-static void replay_offline(struct replay *r, const struct replay_ev *e) {
+/* Between engines: corral approve/reject or CI mode wrote the task's state;
+ * it must start from where the replay left the task. */
+static int replay_offline(struct replay *r, const struct replay_ev *e) {
+  struct replay_dec d = {RP_STATE, e->task, 0, 0, 0};
+  char exp[256];
+
   if (e->task < 0)
-    return;
+    return 0;
   replay_advance(r, e->ts);
+  if (e->kind == RP_STATE && e->from != (int)r->stored[e->task]) {
+    d.from = d.to = (int)r->stored[e->task];
+    d.attempt = r->attempts[e->task];
+    d.to = e->to;
+    d.from = e->from;
+    replay_dec_str(exp, sizeof(exp), r, &d);
+    d.from = d.to = (int)r->stored[e->task];
+    return replay_diverge(r, e->seq, exp, &d);
+  }
   if (e->kind == RP_STATE && e->to >= 0)
     r->stored[e->task] = (enum sched_state)e->to;
   else if (e->kind == RP_REVIEW && e->decision == 2)
     r->stored[e->task] = SCHED_REJECTED; /* approve-plan logs no state */
+  return 0;
+}
+
+/* What a decision between engines writes: a review's outcome, or CI mode's
+ * failed review and the dependents it skips. A new engine's first state
+ * changes are readies. */
+static int replay_decided(const struct replay_ev *e) {
+  return e->to == SCHED_COMPLETED || e->to == SCHED_REJECTED ||
+         e->to == SCHED_FAILED || e->to == SCHED_SKIPPED;
 }
 
 static int replay_input(struct replay *r, size_t i) {
@@ -399,13 +426,13 @@ static int replay_one(struct replay *r, size_t i, struct crl_err *err) {
   const struct replay_ev *e = &r->ev[i];
   int rc;
 
-  if (!r->live && (e->kind == RP_REVIEW || e->kind == RP_STATE) && i > 0) {
-    /* A state change right after a review, with no engine: offline. */
-    if (e->kind == RP_REVIEW || r->ev[i - 1].kind == RP_REVIEW) {
-      replay_offline(r, e);
-      return 0;
-    }
-  }
+  /* With no engine, a review and the state changes after it were written
+   * by corral approve/reject or CI mode. */
+  if (!r->live && e->kind == RP_REVIEW)
+    r->offline = 1;
+  if (!r->live && r->offline &&
+      (e->kind == RP_REVIEW || (e->kind == RP_STATE && replay_decided(e))))
+    return replay_offline(r, e);
   if (!r->live && e->kind != RP_MISSION_END &&
       (rc = replay_restart(r, err)) < 0)
     return rc;
