@@ -79,6 +79,7 @@ struct replay {
   int64_t clock, wake_at;
   int live, cancelled, jobs;
   int offline; /* a human decided between engines: state changes follow */
+  int *next_to; /* per event, see replay_index_next */
   enum sched_state *stored; /* per task, for the next engine's restore */
   int *attempts;
   struct rt_replay_result *res;
@@ -302,12 +303,22 @@ static int replay_match(struct replay *r, const struct replay_ev *e) {
   return 0;
 }
 
-/* The recorded next state change of the task after event i. */
-static int replay_next_to(const struct replay *r, size_t i) {
-  for (size_t j = i + 1; j < r->nev; j++)
-    if (r->ev[j].kind == RP_STATE && r->ev[j].task == r->ev[i].task)
-      return r->ev[j].to;
-  return -1;
+/* For each event, the `to` of its task's next recorded state change (-1:
+ * none): one pass from the end, so run.end outcomes are read in O(1). */
+static void replay_index_next(struct replay *r) {
+  int *last = xmalloc((r->m->ntasks + 1) * sizeof(*last));
+
+  for (size_t t = 0; t <= r->m->ntasks; t++)
+    last[t] = -1;
+  r->next_to = xcalloc(r->nev + 1, sizeof(*r->next_to));
+  for (size_t i = r->nev; i-- > 0;) {
+    int t = r->ev[i].task;
+
+    r->next_to[i] = t >= 0 ? last[t] : -1;
+    if (t >= 0 && r->ev[i].kind == RP_STATE)
+      last[t] = r->ev[i].to;
+  }
+  free(last);
 }
 
 static void replay_run_end(struct replay *r, size_t i) {
@@ -321,7 +332,7 @@ static void replay_run_end(struct replay *r, size_t i) {
   }
   if (e->success)
     o = SCHED_OUTCOME_SUCCESS;
-  else if (replay_next_to(r, i) == SCHED_PENDING_REVIEW)
+  else if (r->next_to[i] == SCHED_PENDING_REVIEW)
     o = SCHED_OUTCOME_REVIEW; /* a policy or a plan asked for a review */
   replay_advance(r, replay_ended_at(r, e));
   sched_run_ended(r->s, (size_t)e->task, r->clock, o, &r->acts);
@@ -504,6 +515,7 @@ static int replay_load(struct replay *r, struct store *tr, const char *id,
       (rc = store_run_list(tr, id, NULL, replay_load_run, r)) < 0)
     return crl_err_set(err, rc, "unable to read the trace's events");
   qsort(r->runs, r->nruns, sizeof(*r->runs), replay_run_cmp);
+  replay_index_next(r);
   r->stored = xcalloc(r->m->ntasks + 1, sizeof(*r->stored));
   r->attempts = xcalloc(r->m->ntasks + 1, sizeof(*r->attempts));
   return 0;
@@ -515,6 +527,7 @@ static void replay_free(struct replay *r) {
   msn_mission_free(r->m);
   free(r->ev);
   free(r->runs);
+  free(r->next_to);
   free(r->q);
   free(r->stored);
   free(r->attempts);
