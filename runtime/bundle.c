@@ -83,3 +83,71 @@ out:
   rt_repo_free(r);
   return rc;
 }
+
+/* Writes the pack after the header into the repository's object store. */
+static int bundle_unpack(git_repository *repo, const char *pack, size_t len,
+                         struct crl_err *err) {
+  git_indexer_progress stats = {0};
+  git_odb_writepack *wp = NULL;
+  git_odb *odb = NULL;
+  int rc;
+
+  if ((rc = git_repository_odb(&odb, repo)) < 0 ||
+      (rc = git_odb_write_pack(&wp, odb, NULL, NULL)) < 0 ||
+      (rc = wp->append(wp, pack, len, &stats)) < 0 ||
+      (rc = wp->commit(wp, &stats)) < 0)
+    rc = bundle_git_fail(rc, "unable to unpack the bundle", err);
+  if (wp != NULL)
+    wp->free(wp);
+  git_odb_free(odb);
+  return rc;
+}
+
+/* One "<sha> <ref>" header line: the ref goes under prefix. */
+static int bundle_ref(git_repository *repo, const char *line, size_t n,
+                      const char *prefix, struct crl_err *err) {
+  git_reference *ref = NULL;
+  char *name;
+  git_oid oid;
+  int rc;
+
+  if (n < GIT_OID_HEXSZ + 2 || line[GIT_OID_HEXSZ] != ' ' ||
+      git_oid_fromstrn(&oid, line, GIT_OID_HEXSZ) < 0)
+    return crl_err_set(err, CRL_EPARSE, "bad ref line in the bundle");
+  xasprintf(&name, "%s%.*s", prefix, (int)(n - GIT_OID_HEXSZ - 1 - 11),
+            line + GIT_OID_HEXSZ + 1 + 11);
+  if (strncmp(line + GIT_OID_HEXSZ + 1, "refs/heads/", 11) != 0)
+    rc = crl_err_set(err, CRL_EPARSE, "bundle ref is not a branch");
+  else if ((rc = git_reference_create(&ref, repo, name, &oid, 1,
+                                      "corral replay: from the trace")) < 0)
+    rc = bundle_git_fail(rc, "unable to create a ref from the bundle", err);
+  git_reference_free(ref);
+  free(name);
+  return rc;
+}
+
+int rt_bundle_read(git_repository *repo, const char *data, size_t len,
+                   const char *prefix, struct crl_err *err) {
+  static const char magic[] = "# v2 git bundle\n";
+  const char *p = data + sizeof(magic) - 1, *end = data + len, *nl;
+  int rc;
+
+  if (len < sizeof(magic) - 1 || memcmp(data, magic, sizeof(magic) - 1) != 0)
+    return crl_err_set(err, CRL_EPARSE, "not a v2 git bundle");
+  for (; p < end && *p != '\n'; p = nl + 1) {
+    if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+      return crl_err_set(err, CRL_EPARSE, "truncated bundle header");
+    if (*p == '-')
+      return crl_err_set(err, CRL_EPARSE, "bundle needs prerequisites");
+  }
+  if (p >= end ||
+      (rc = bundle_unpack(repo, p + 1, (size_t)(end - p - 1), err)) < 0)
+    return p >= end ? crl_err_set(err, CRL_EPARSE, "bundle without a pack")
+                    : rc;
+  for (p = data + sizeof(magic) - 1; *p != '\n'; p = nl + 1) {
+    nl = memchr(p, '\n', (size_t)(end - p));
+    if ((rc = bundle_ref(repo, p, (size_t)(nl - p), prefix, err)) < 0)
+      return rc;
+  }
+  return 0;
+}

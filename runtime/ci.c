@@ -163,7 +163,7 @@ static int ci_decide(struct store *st, const struct msn_mission *m, int *again,
   store_task_list(st, m->name, ci_pending_cb, &p);
   for (size_t i = 0; i < p.n && rc == 0; i++) {
     if (m->ci.review == MSN_CI_REVIEW_APPROVE) {
-      rc = rt_review_approve(st, m->name, p.ids[i], err);
+      rc = rt_review_decide(st, m->name, p.ids[i], 0, NULL, err);
       *again = 1;
       printf("corral: ci: approved %s (ci.review: approve)\n", p.ids[i]);
     } else {

@@ -154,9 +154,10 @@ static int review_apply(struct store *st, const char *mission,
   return store_commit(st, err);
 }
 
-int rt_review_approve(struct store *st, const char *mission, const char *task,
-                      struct crl_err *err) {
-  struct review_opts o = {.mission = mission, .task = task};
+int rt_review_decide(struct store *st, const char *mission, const char *task,
+                     int reject, const char *feedback, struct crl_err *err) {
+  struct review_opts o = {
+      .mission = mission, .task = task, .reject = reject, .feedback = feedback};
 
   return review_apply(st, mission, &o, err);
 }

@@ -78,7 +78,7 @@ struct replay {
   size_t qhead, qn, qcap;
   int64_t clock, wake_at;
   int live, cancelled, jobs;
-  int offline; /* a human decided between engines: state changes follow */
+  int offline;  /* a human decided between engines: state changes follow */
   int *next_to; /* per event, see replay_index_next */
   enum sched_state *stored; /* per task, for the next engine's restore */
   int *attempts;
@@ -469,8 +469,8 @@ static int replay_file_cb(const char *name, const void *data, size_t len,
 
 /* The mission file as recorded in the trace, relative paths resolved
  * against the directory it was run from. */
-static int replay_mission(struct msn_mission **out, struct store *tr,
-                          const char *id, struct crl_err *err) {
+int rt_replay_mission(struct msn_mission **out, struct store *tr,
+                      const char *id, struct crl_err *err) {
   struct replay_file f = {{0}, NULL};
   struct store_mission sm;
   struct msn_diags d;
@@ -508,7 +508,7 @@ static int replay_load(struct replay *r, struct store *tr, const char *id,
                        struct crl_err *err) {
   int rc;
 
-  if ((rc = replay_mission(&r->m, tr, id, err)) < 0 ||
+  if ((rc = rt_replay_mission(&r->m, tr, id, err)) < 0 ||
       (rc = rt_plan_build(&r->s, r->m, 0, err)) < 0)
     return rc;
   if ((rc = store_event_list(tr, id, NULL, 0, replay_load_ev, r)) < 0 ||

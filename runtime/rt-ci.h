@@ -32,9 +32,10 @@ int rt_ci_github_actions(void);
 void rt_ci_github(struct store *st, const char *mission, const char *out_dir,
                   int *code);
 
-/* cmd-review.c: approves a task waiting in pending_review as `corral
- * approve` does (state, feedback cleared, "review" and "state" events). */
-int rt_review_approve(struct store *st, const char *mission, const char *task,
-                      struct crl_err *err);
+/* cmd-review.c: approves or rejects (with feedback) a task waiting in
+ * pending_review as `corral approve` / `corral reject` do: state, feedback,
+ * "review" and "state" events. The mission's engine must not be running. */
+int rt_review_decide(struct store *st, const char *mission, const char *task,
+                     int reject, const char *feedback, struct crl_err *err);
 
 #endif

@@ -8,6 +8,7 @@
 #ifndef RT_TRACE_H
 #define RT_TRACE_H
 
+#include <git2.h>
 #include <stdio.h>
 
 #include "crl.h"
@@ -28,6 +29,14 @@ int rt_bundle_write(struct crl_buf *out, const char *repo_path,
                     char *const *refs, size_t nrefs, size_t *nrefs_out,
                     struct crl_err *err);
 
+/*
+ * Reads a bundle from rt_bundle_write into repo: its pack into the object
+ * store, each branch refs/heads/X as `prefix`X (e.g. "refs/recorded/").
+ * CRL_EPARSE for anything but a self-contained v2 bundle of branches.
+ */
+int rt_bundle_read(git_repository *repo, const char *data, size_t len,
+                   const char *prefix, struct crl_err *err);
+
 /* Exports `mission` of st to a new trace file at path (refused when it
  * exists). */
 int rt_trace_export(struct store *st, const char *mission, const char *path,
@@ -41,6 +50,11 @@ int rt_trace_import(struct store *st, const char *state_dir, const char *path,
 
 /* The mission id a trace holds (heap). */
 int rt_trace_mission(char **out, struct store *tr, struct crl_err *err);
+
+/* The mission file a trace recorded, loaded (relative paths against the
+ * directory it was run from). */
+int rt_replay_mission(struct msn_mission **out, struct store *tr,
+                      const char *id, struct crl_err *err);
 
 /* Events-mode replay of a trace: see replay.c. */
 struct rt_replay_opts {
