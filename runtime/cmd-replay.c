@@ -123,7 +123,7 @@ static int replay_exec(int argc, char **argv) {
     return rc > 0 ? RT_EXIT_OK : RT_EXIT_USAGE;
   if ((rc = store_trace_open(&tr, a.file, !a.no_verify, &err)) == 0) {
     if (a.agents)
-      rc = rt_replay_agents(tr, a.file, a.work_dir, a.llm, stdout, &err);
+      rc = rt_replay_agents(tr, a.work_dir, a.llm, stdout, &err);
     else
       rc = replay_events_mode(&a, tr, &err);
   }

@@ -340,14 +340,12 @@ static int agents_jobs(struct store *tr, struct crl_err *err) {
   return rt_replay_events(&res, tr, &o, err) < 0 ? 1 : res.jobs;
 }
 
-int rt_replay_agents(struct store *tr, const char *trace_path,
-                     const char *work_dir, int llm, FILE *fp,
+int rt_replay_agents(struct store *tr, const char *work_dir, int llm, FILE *fp,
                      struct crl_err *err) {
   struct agents a = {tr, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1, fp};
   struct agents_cmp c = {&a, 0, 0};
   int rc;
 
-  (void)trace_path;
   git_libgit2_init();
   a.decisions = json_object();
   if ((rc = rt_trace_mission(&a.id, tr, err)) < 0 ||

@@ -75,11 +75,12 @@ struct rt_replay_result {
 int rt_replay_events(struct rt_replay_result *out, struct store *tr,
                      const struct rt_replay_opts *o, struct crl_err *err);
 
-/* Agents-mode replay (replay-agents.c): re-runs exec agents in fresh
- * worktrees from the bundle and compares trees per ticket. Returns the exit
- * code (0 identical, 1 diverged, 2 cannot replay). */
-int rt_replay_agents(struct store *tr, const char *trace_path,
-                     const char *work_dir, int llm, FILE *fp,
+/* Agents-mode replay (replay-agents.c): re-runs exec agents in a fresh
+ * repository from the bundle (under work_dir, or a temporary directory
+ * removed afterwards) and compares trees per ticket, printing to fp.
+ * Returns 0 identical, 1 diverged, or < 0 when it cannot replay (an LLM CLI
+ * agent, no repo, no bundle) with the reason in err. */
+int rt_replay_agents(struct store *tr, const char *work_dir, int llm, FILE *fp,
                      struct crl_err *err);
 
 /* Reports (report-*.c): each writes one format for `mission` of st. */

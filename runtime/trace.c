@@ -195,13 +195,13 @@ int rt_trace_mission(char **out, struct store *tr, struct crl_err *err) {
   store_mission_list(tr, trace_first_mission, out);
   if (*out == NULL)
     return crl_err_set(err, CRL_EMISSION_NOT_FOUND,
-                       "the trace holds no "
-                       "mission");
+                       "the trace holds no mission");
   return 0;
 }
 
 struct trace_logs {
-  const char *runs_dir;
+  const char *dir;    /* runs/, or bundles/ */
+  const char *bundle; /* bundles/<as>.bundle */
   int64_t offset;
   struct crl_err *err;
 };
@@ -212,7 +212,7 @@ static int trace_get_log(const char *name, const void *data, size_t len,
   char *dir, *path;
   int rc;
 
-  xasprintf(&dir, "%s/%lld", l->runs_dir,
+  xasprintf(&dir, "%s/%lld", l->dir,
             (long long)(strtoll(name + 4, NULL, 10) + l->offset));
   xasprintf(&path, "%s/output.log", dir);
   if ((rc = rt_mkdirs(dir, 0700)) == 0)
@@ -230,8 +230,8 @@ static int trace_get_bundle(const char *name, const void *data, size_t len,
   int rc;
 
   (void)name;
-  if ((rc = rt_mkdirs(l->runs_dir, 0700)) == 0)
-    rc = trace_write_file(l->runs_dir + strlen(l->runs_dir) + 1, data, len);
+  if ((rc = rt_mkdirs(l->dir, 0700)) == 0)
+    rc = trace_write_file(l->bundle, data, len);
   if (rc < 0)
     crl_err_set(l->err, rc, "unable to write the bundle: %s", crl_strerror(rc));
   return rc;
@@ -241,18 +241,19 @@ static int trace_get_bundle(const char *name, const void *data, size_t len,
 static int trace_import_files(struct store *tr, const char *state_dir,
                               const struct store_import *im,
                               struct crl_err *err) {
-  struct trace_logs l = {im->runs_dir, im->run_offset, err};
-  char *bdir;
+  struct trace_logs l = {im->runs_dir, NULL, im->run_offset, err};
+  char *bdir, *bundle;
   int rc;
 
   if ((rc = store_trace_blob_list(tr, "log/", trace_get_log, &l)) < 0)
     return rc;
-  /* runs_dir holds "<dir>\0<file>" for the bundle callback. */
-  xasprintf(&bdir, "%s/bundles%c%s/bundles/%s.bundle", state_dir, 0, state_dir,
-            im->as);
-  l.runs_dir = bdir;
+  xasprintf(&bdir, "%s/bundles", state_dir);
+  xasprintf(&bundle, "%s/%s.bundle", bdir, im->as);
+  l.dir = bdir;
+  l.bundle = bundle;
   rc = store_trace_blob_list(tr, "bundle", trace_get_bundle, &l);
   free(bdir);
+  free(bundle);
   return rc;
 }
 
