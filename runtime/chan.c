@@ -20,7 +20,8 @@
 
 struct rt_chan_conn {
   uv_pipe_t pipe;
-  struct rt_chan *ch;
+  struct rt_chan *ch; /* NULL once the channel closed */
+  struct rt_run *r;
   struct crl_buf in;
   int closing;
   struct rt_chan_conn *next;
@@ -71,7 +72,7 @@ void rt_chan_error(struct rt_chan_conn *c, int code, const char *msg) {
 
 static void chan_conn_closed(uv_handle_t *h) {
   struct rt_chan_conn *c = h->data;
-  struct rt_run *r = c->ch->r;
+  struct rt_run *r = c->r;
 
   crl_buf_close(&c->in);
   free(c);
@@ -144,6 +145,7 @@ static void chan_on_connect(uv_stream_t *srv, int status) {
     return;
   c = xcalloc(1, sizeof(*c));
   c->ch = ch;
+  c->r = ch->r;
   crl_buf_init(&c->in, 0);
   uv_pipe_init(srv->loop, &c->pipe, 0);
   c->pipe.data = c;

@@ -27,7 +27,8 @@ static void agent_usage(FILE *fp) {
         "       corral agent ask [--timeout DUR] [--default TEXT] TEXT\n"
         "       corral agent request-approval [--timeout DUR] [--default "
         "approve|deny] TEXT\n"
-        "       corral agent discover --title T --prompt P [--needs ID]...\n\n"
+        "       corral agent discover [--title T] --prompt P [--needs ID]... "
+        "[--before ID]...\n\n"
         "Talks to corral from inside a run, through $CORRAL_AGENT_SOCKET.\n",
         fp);
 }
@@ -162,7 +163,7 @@ static int agent_result(const char *verb, json_t *reply) {
 
 struct agent_args {
   const char *timeout, *def, *title, *prompt;
-  json_t *needs;
+  json_t *needs, *before;
 };
 
 static int agent_opts(struct agent_args *a, int argc, char **argv) {
@@ -171,12 +172,13 @@ static int agent_opts(struct agent_args *a, int argc, char **argv) {
                                        {"title", required_argument, 0, 'T'},
                                        {"prompt", required_argument, 0, 'p'},
                                        {"needs", required_argument, 0, 'n'},
+                                       {"before", required_argument, 0, 'b'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   int c;
 
   optind = 2;
-  while ((c = getopt_long(argc, argv, "t:d:T:p:n:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "t:d:T:p:n:b:h", opts, NULL)) != -1) {
     if (c == 't')
       a->timeout = optarg;
     else if (c == 'd')
@@ -187,6 +189,8 @@ static int agent_opts(struct agent_args *a, int argc, char **argv) {
       a->prompt = optarg;
     else if (c == 'n')
       json_array_append_new(a->needs, json_string(optarg));
+    else if (c == 'b')
+      json_array_append_new(a->before, json_string(optarg));
     else
       return agent_usage(c == 'h' ? stdout : stderr), -1;
   }
@@ -203,11 +207,10 @@ static json_t *agent_request(const char *verb, struct agent_args *a,
   if (strcmp(verb, "heartbeat") == 0)
     return json_pack("{s:s}", "op", verb);
   if (strcmp(verb, "discover") == 0)
-    return a->title && a->prompt
-               ? json_pack("{s:s, s:s, s:s, s:O}", "op", verb, "title",
-                           a->title, "prompt", a->prompt, "needs", a->needs)
-               : (rt_errorf("agent: discover needs --title and --prompt"),
-                  NULL);
+    return a->prompt ? json_pack("{s:s, s:s?, s:s, s:O, s:O}", "op", verb,
+                                 "title", a->title, "prompt", a->prompt,
+                                 "needs", a->needs, "before", a->before)
+                     : (rt_errorf("agent: discover needs --prompt"), NULL);
   if (arg == NULL)
     return rt_errorf("agent: %s needs an argument", verb), NULL;
   if (strcmp(verb, "usage") == 0)
@@ -222,31 +225,31 @@ static json_t *agent_request(const char *verb, struct agent_args *a,
 }
 
 static int agent_exec(int argc, char **argv) {
-  struct agent_args a = {.needs = json_array()};
+  struct agent_args a = {.needs = json_array(), .before = json_array()};
   const char *verb = argc > 1 ? argv[1] : NULL;
   json_t *req;
   int rc;
 
   if (verb == NULL || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
-    json_decref(a.needs);
+    json_decref(a.needs), json_decref(a.before);
     return agent_usage(verb ? stdout : stderr),
            verb ? RT_EXIT_OK : RT_EXIT_USAGE;
   }
   if (agent_opts(&a, argc, argv) < 0 ||
       (req = agent_request(verb, &a, optind < argc ? argv[optind] : NULL)) ==
           NULL) {
-    json_decref(a.needs);
+    json_decref(a.needs), json_decref(a.before);
     return RT_EXIT_USAGE;
   }
   if (getenv("CORRAL_AGENT_SOCKET") == NULL) {
-    json_decref(a.needs);
+    json_decref(a.needs), json_decref(a.before);
     json_decref(req);
     rt_errorf("agent: not inside a corral run ($CORRAL_AGENT_SOCKET is not "
               "set)");
     return RT_EXIT_USAGE;
   }
   rc = agent_result(verb, agent_call(req));
-  json_decref(a.needs);
+  json_decref(a.needs), json_decref(a.before);
   /* Inside the sandbox a sanitizer build's exit-time leak check cannot
    * stop the world (no ptrace) and would turn every verb into a failure:
    * this short-lived client leaves without running exit handlers. */

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -122,6 +123,11 @@ static int daemon_exec(int argc, char **argv) {
   o.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if ((rc = daemon_parse(&o, argc, argv)) >= 0)
     return rc;
+  /* A client that goes away while its reply or stream is being written
+   * must cost the daemon an EPIPE on that connection, not its life (libuv
+   * writes without MSG_NOSIGNAL). Shims reset every signal to SIG_DFL
+   * before the agent starts, so agents still get SIGPIPE. */
+  signal(SIGPIPE, SIG_IGN);
   o.listen_fd = daemon_listen_fd();
   sock = rt_socket_path(o.socket_path);
   o.socket_path = sock;

@@ -13,8 +13,8 @@
 
 static void export_usage(FILE *fp) {
   fputs("usage: corral export [--state-dir DIR | --trace FILE]\n"
-        "                     [--format trace|otel|atif|junit|md] [-o FILE]\n"
-        "                     [MISSION]\n\n"
+        "                     [--format trace|otel|atif|junit|md]\n"
+        "                     [-o, --output FILE] [MISSION]\n\n"
         "Writes MISSION (default: the most recent) in one format:\n"
         "  trace  one self-contained file: the mission's rows, events, run\n"
         "         logs, mission file and a git bundle of its branches,\n"

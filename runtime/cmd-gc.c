@@ -44,7 +44,10 @@ static void gc_usage(FILE *fp) {
         "Removes the worktrees and branches of tickets whose work is merged "
         "and prunes\nstale worktree metadata. Unmerged commits and uncommitted "
         "changes are kept;\n--force saves them to refs/corral/attic/ first, "
-        "then removes them.\n",
+        "then removes them.\n\n"
+        "gc always works on the state dir itself, also while a daemon runs: "
+        "the\ndaemon has no gc resource. Missions it is running hold their "
+        "lock and are\nleft alone.\n",
         fp);
 }
 

@@ -2,6 +2,7 @@
  * corral logs TASK: prints the raw output of a task's runs (the last one by
  * default, every one with --all), exactly as the agent wrote it.
  */
+#include "client.h"
 #include "rt-int.h"
 
 #include <errno.h>
@@ -12,8 +13,13 @@
 #include <unistd.h>
 
 static void logs_usage(FILE *fp) {
-  fputs("usage: corral logs [--state-dir DIR] [--mission M] [--all] TASK\n\n"
-        "Prints the output of TASK's last run (every run with --all).\n",
+  fputs("usage: corral logs [--state-dir DIR | --socket PATH] [--mission M] "
+        "[--all]\n"
+        "                   [-f|--follow] TASK|RUN\n\n"
+        "Prints the output of TASK's last run (every run with --all). "
+        "Without\n--state-dir it asks the daemon when one answers on its "
+        "socket; then\n-f follows the output until the run ends, and RUN "
+        "may be a run id.\n",
         fp);
 }
 
@@ -72,17 +78,23 @@ static int logs_exec(int argc, char **argv) {
   static const struct option opts[] = {{"state-dir", required_argument, 0, 's'},
                                        {"mission", required_argument, 0, 'm'},
                                        {"all", no_argument, 0, 'a'},
+                                       {"socket", required_argument, 0, 'S'},
+                                       {"follow", no_argument, 0, 'f'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   struct crl_err err = CRL_ERR_INIT;
-  const char *sd = NULL, *mission = NULL;
+  const char *sd = NULL, *mission = NULL, *sock = NULL;
   char *dir = NULL, *id = NULL;
   struct store *st = NULL;
-  int c, all = 0, rc;
+  int c, all = 0, follow = 0, rc;
 
-  while ((c = getopt_long(argc, argv, "s:m:ah", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "s:m:aS:fh", opts, NULL)) != -1) {
     if (c == 's')
       sd = optarg;
+    else if (c == 'S')
+      sock = optarg;
+    else if (c == 'f')
+      follow = 1;
     else if (c == 'm')
       mission = optarg;
     else if (c == 'a')
@@ -91,8 +103,10 @@ static int logs_exec(int argc, char **argv) {
       return logs_usage(c == 'h' ? stdout : stderr),
              c == 'h' ? RT_EXIT_OK : RT_EXIT_USAGE;
   }
-  if (argc - optind != 1)
+  if (argc - optind != 1 || (sd != NULL && (sock != NULL || follow)))
     return logs_usage(stderr), RT_EXIT_USAGE;
+  if (follow || rt_client_wanted(sd, sock))
+    return rt_client_logs(sock, mission, argv[optind], follow, all);
   if ((rc = rt_statedir(&dir, sd, &err)) < 0 ||
       (rc = rt_store_open(&st, dir, &err)) < 0 ||
       (rc = rt_mission_pick(&id, st, mission, &err)) < 0 ||
@@ -104,5 +118,5 @@ static int logs_exec(int argc, char **argv) {
   return rc < 0 ? RT_EXIT_FAILED : RT_EXIT_OK;
 }
 
-const struct rt_cmd rt_cmd_logs = {"logs", "logs [--all] TASK",
+const struct rt_cmd rt_cmd_logs = {"logs", "logs [-f] [--all] TASK|RUN",
                                    "print a task's output", logs_exec};

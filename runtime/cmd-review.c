@@ -7,6 +7,7 @@
  * (its lock is taken for the update); `corral run FILE` then goes on:
  * dependents start, and a ticket whose tasks have all completed merges.
  */
+#include "client.h"
 #include "rt-int.h"
 #include "rt-ci.h"
 
@@ -24,20 +25,26 @@ struct review_opts {
   const char *mission;
   const char *feedback;
   const char *task;
+  const char *socket;
   int reject;
+  int json;
 };
 
 static void review_usage(FILE *fp, int reject) {
   if (reject)
-    fputs("usage: corral reject [--state-dir DIR] [--mission M] --feedback "
-          "TEXT TASK\n\n"
+    fputs("usage: corral reject [--state-dir DIR | --socket PATH] [--json]\n"
+          "                     [--mission M] --feedback TEXT TASK\n\n"
           "Sends TASK, waiting in pending_review, back to run again; its "
-          "next run\nfinds TEXT in $CORRAL_FEEDBACK.\n",
+          "next run\nfinds TEXT in $CORRAL_FEEDBACK. Without --state-dir it "
+          "goes through\nthe daemon when one answers on its socket.\n",
           fp);
   else
-    fputs("usage: corral approve [--state-dir DIR] [--mission M] TASK\n\n"
-          "Completes TASK, waiting in pending_review. `corral run FILE` then "
-          "goes on\nwith its dependents and merges its ticket once complete.\n",
+    fputs("usage: corral approve [--state-dir DIR | --socket PATH] [--json]\n"
+          "                      [--mission M] TASK\n\n"
+          "Completes TASK, waiting in pending_review. Through the daemon (the\n"
+          "default when one answers on its socket) the mission goes on at "
+          "once;\nwith --state-dir, `corral run FILE` then goes on with its "
+          "dependents\nand merges its ticket once complete.\n",
           fp);
 }
 
@@ -45,13 +52,19 @@ static int review_parse(struct review_opts *o, int argc, char **argv) {
   static const struct option opts[] = {{"state-dir", required_argument, 0, 's'},
                                        {"mission", required_argument, 0, 'm'},
                                        {"feedback", required_argument, 0, 'f'},
+                                       {"socket", required_argument, 0, 'S'},
+                                       {"json", no_argument, 0, 'J'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   int c;
 
-  while ((c = getopt_long(argc, argv, "s:m:f:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "s:m:f:S:h", opts, NULL)) != -1) {
     if (c == 's')
       o->state_dir = optarg;
+    else if (c == 'S')
+      o->socket = optarg;
+    else if (c == 'J')
+      o->json = 1;
     else if (c == 'm')
       o->mission = optarg;
     else if (c == 'f' && o->reject)
@@ -181,6 +194,9 @@ static int review_exec(int argc, char **argv, int reject) {
 
   if ((rc = review_parse(&o, argc, argv)) >= 0)
     return rc;
+  if (rt_client_wanted(o.state_dir, o.socket))
+    return rt_client_review(o.socket, o.mission, o.task,
+                            o.reject ? o.feedback : NULL, o.json);
   if ((rc = rt_statedir(&dir, o.state_dir, &err)) < 0 ||
       (rc = rt_store_open(&st, dir, &err)) < 0 ||
       (rc = rt_mission_pick(&id, st, o.mission, &err)) < 0 ||

@@ -5,18 +5,21 @@
  * workdir and an allowlisted environment, waits for it and exits with its
  * status (its code, or 128+signal). For users, for debugging, and for the
  * tests. A host that cannot enforce the profile gets a refusal with the fix
- * and exit 1, never a weaker sandbox.
+ * and exit 1, never a weaker sandbox. It needs only the sandbox and base
+ * modules: the lean front (front.c) runs it without loading the full CLI.
  */
-#include "rt-int.h"
+#include "rt-cli.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "crl.h"
 #include "sbx.h"
 
 /* The variables that cross into the sandbox, besides HOME. */

@@ -2,6 +2,7 @@
  * corral show [MISSION]: every task of a mission (the latest by default)
  * with its state, attempts, duration and end reason, as a table or JSON.
  */
+#include "client.h"
 #include "rt-int.h"
 
 #include <getopt.h>
@@ -10,10 +11,11 @@
 #include <string.h>
 
 static void show_usage(FILE *fp) {
-  fputs("usage: corral show [--state-dir DIR | --trace FILE] [--json] "
-        "[MISSION]\n\n"
-        "Shows every task of MISSION (default: the most recent one), from\n"
-        "the state dir or straight from a trace file (corral export).\n",
+  fputs("usage: corral show [--state-dir DIR | --socket PATH | --trace FILE]\n"
+        "                   [--json] [MISSION]\n\n"
+        "Shows every task of MISSION (default: the most recent one). Without\n"
+        "--state-dir it asks the daemon when one answers on its socket;\n"
+        "--trace reads a trace file (corral export) directly.\n",
         fp);
 }
 
@@ -175,19 +177,22 @@ static int show_mission(struct store *st, const char *id, int json) {
 
 static int show_exec(int argc, char **argv) {
   static const struct option opts[] = {{"state-dir", required_argument, 0, 's'},
+                                       {"socket", required_argument, 0, 'S'},
                                        {"json", no_argument, 0, 'J'},
                                        {"trace", required_argument, 0, 't'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   struct crl_err err = CRL_ERR_INIT;
-  const char *sd = NULL, *trace = NULL;
+  const char *sd = NULL, *sock = NULL, *trace = NULL;
   char *dir = NULL, *id = NULL;
   struct store *st = NULL;
   int c, json = 0, rc;
 
-  while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "s:S:h", opts, NULL)) != -1) {
     if (c == 's')
       sd = optarg;
+    else if (c == 'S')
+      sock = optarg;
     else if (c == 'J')
       json = 1;
     else if (c == 't')
@@ -196,8 +201,10 @@ static int show_exec(int argc, char **argv) {
       return show_usage(c == 'h' ? stdout : stderr),
              c == 'h' ? RT_EXIT_OK : RT_EXIT_USAGE;
   }
-  if (argc - optind > 1)
+  if (argc - optind > 1 || (sd != NULL && sock != NULL))
     return show_usage(stderr), RT_EXIT_USAGE;
+  if (trace == NULL && rt_client_wanted(sd, sock))
+    return rt_client_show(sock, argv[optind], json);
   if (trace != NULL)
     rc = store_trace_open(&st, trace, 1, &err);
   else if ((rc = rt_statedir(&dir, sd, &err)) == 0)

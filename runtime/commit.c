@@ -99,17 +99,26 @@ out:
   return rc;
 }
 
-static void file_stat_add(struct rt_commit_stat *s, git_patch *p) {
-  const git_diff_delta *d = git_patch_get_delta(p);
+/* Adds delta i's per-file stats to s and its counts to the totals. */
+static int file_stat_add(struct rt_commit_stat *s, git_diff *diff, size_t i) {
+  const git_diff_delta *d;
   struct rt_file_stat *f;
   size_t ins = 0, del = 0;
+  git_patch *p;
 
+  if (git_patch_from_diff(&p, diff, i) < 0)
+    return -1;
+  d = git_patch_get_delta(p);
   git_patch_line_stats(NULL, &ins, &del, p);
   s->per_file = xreallocarray(s->per_file, s->nper_file + 1, sizeof(*f));
   f = &s->per_file[s->nper_file++];
   f->path = xstrdup(d->new_file.path ? d->new_file.path : d->old_file.path);
   f->ins = ins;
   f->del = del;
+  s->insertions += ins;
+  s->deletions += del;
+  git_patch_free(p);
+  return 0;
 }
 
 static int tree_diff(git_diff **out, git_repository *g, const git_oid *from,
@@ -130,30 +139,25 @@ static int tree_diff(git_diff **out, git_repository *g, const git_oid *from,
   return rc;
 }
 
+/* The totals are summed from the per-file patches rather than taken from
+ * git_diff_get_stats, which would build every patch a second time (the
+ * same counts: one file per delta, binary files 0/0). */
 static int stat_fill(struct rt_commit_stat *s, git_repository *w,
                      const git_oid *from, const git_oid *to,
                      struct crl_err *err) {
   git_diff *diff = NULL;
-  git_diff_stats *st = NULL;
-  git_patch *p;
   size_t i;
   int rc = 0;
 
-  if (tree_diff(&diff, w, from, to) < 0 || git_diff_get_stats(&st, diff) < 0) {
+  if (tree_diff(&diff, w, from, to) < 0) {
     rc = rt__git_fail(err, CRL_EINTERNAL, "diff stats");
     goto out;
   }
-  s->files = git_diff_stats_files_changed(st);
-  s->insertions = git_diff_stats_insertions(st);
-  s->deletions = git_diff_stats_deletions(st);
-  for (i = 0; i < git_diff_num_deltas(diff); i++) {
-    if (git_patch_from_diff(&p, diff, i) < 0)
-      continue;
-    file_stat_add(s, p);
-    git_patch_free(p);
-  }
+  s->files = git_diff_num_deltas(diff);
+  for (i = 0; i < s->files && rc == 0; i++)
+    if (file_stat_add(s, diff, i) < 0)
+      rc = rt__git_fail(err, CRL_EINTERNAL, "diff stats");
 out:
-  git_diff_stats_free(st);
   git_diff_free(diff);
   return rc;
 }

@@ -532,7 +532,7 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
   e->ticket_done = xcalloc(m->ntickets + 1, 1);
   e->planning = xcalloc(m->ntasks + 1, 1);
   if ((rc = rt_persist(e, err)) < 0 || (rc = rt_tickets_record(e, err)) < 0 ||
-      (rc = rt_resume(e, err)) < 0)
+      (rc = rt_discover_restore(e, err)) < 0 || (rc = rt_resume(e, err)) < 0)
     return rc;
   rt_gate_resume(e);
   engine_plans(e);

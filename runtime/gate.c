@@ -305,8 +305,3 @@ void rt_gate_resume(struct rt_engine *e) {
   for (struct rt_question *q = e->questions; q != NULL; q = q->next)
     gate_block(e, q->task);
 }
-
-void rt_engine_discover(struct rt_run *r, struct rt_chan_conn *c, json_t *msg) {
-  rt_chan_error(c, CRL_EBAD_REQUEST,
-                "discover is not supported by this corral yet");
-}

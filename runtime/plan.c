@@ -17,20 +17,27 @@ static void plan_retry(struct sched_retry *out, const struct msn_retries *r) {
   out->intensity_window_ms = r->intensity_window_ms;
 }
 
-static int plan_task(struct sched *s, const struct msn_mission *m,
-                     const struct msn_task *t, struct crl_err *err) {
-  struct sched_task_opts o = SCHED_TASK_OPTS_INIT;
+void rt_plan_task_opts(struct sched_task_opts *o, const struct msn_mission *m,
+                       const struct msn_task *t) {
   const struct msn_ticket *k = &m->tickets[t->ticket];
 
-  o.id = t->id;
-  o.ticket = k->id;
-  o.agent = m->agents[t->agent].name;
-  o.priority = (enum sched_priority)k->priority;
-  o.estimate_ms = t->estimate_ms;
-  o.timeout_ms = t->timeout_ms;
-  o.idle_timeout_ms = t->idle_timeout_ms;
-  o.review = t->review;
-  plan_retry(&o.retry, &t->retries);
+  *o = (struct sched_task_opts)SCHED_TASK_OPTS_INIT;
+  o->id = t->id;
+  o->ticket = k->id;
+  o->agent = m->agents[t->agent].name;
+  o->priority = (enum sched_priority)k->priority;
+  o->estimate_ms = t->estimate_ms;
+  o->timeout_ms = t->timeout_ms;
+  o->idle_timeout_ms = t->idle_timeout_ms;
+  o->review = t->review;
+  plan_retry(&o->retry, &t->retries);
+}
+
+static int plan_task(struct sched *s, const struct msn_mission *m,
+                     const struct msn_task *t, struct crl_err *err) {
+  struct sched_task_opts o;
+
+  rt_plan_task_opts(&o, m, t);
   return sched_task_add(s, &o, err);
 }
 

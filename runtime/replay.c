@@ -26,64 +26,11 @@
  * recorded schedule exactly: had the real limit been higher and ever
  * binding, the log would show more.
  */
-#include "rt-int.h"
-#include "rt-trace.h"
+#include "replay-int.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum replay_kind {
-  RP_OTHER,
-  RP_STATE,
-  RP_START,
-  RP_END,
-  RP_REVIEW,
-  RP_CANCEL,
-  RP_PAUSE,
-  RP_RESUME,
-  RP_MISSION_END
-};
-
-/* One recorded event, parsed. */
-struct replay_ev {
-  int64_t seq, ts, run;
-  enum replay_kind kind;
-  int task; /* -1 when none */
-  int from, to, attempt;
-  int success;   /* run.end */
-  int cancelled; /* run.end with reason "cancelled…" */
-  int decision;  /* review: 0 approve, 1 reject, 2 approve-plan */
-};
-
-/* One decision, recorded or produced. */
-struct replay_dec {
-  enum replay_kind kind; /* RP_STATE or RP_START */
-  int task, from, to, attempt;
-};
-
-struct replay_run {
-  int64_t id, ended_at;
-};
-
-struct replay {
-  struct msn_mission *m;
-  struct sched *s;
-  struct sched_actions acts;
-  struct replay_ev *ev;
-  size_t nev;
-  struct replay_run *runs;
-  size_t nruns;
-  struct replay_dec *q; /* produced, not yet matched */
-  size_t qhead, qn, qcap;
-  int64_t clock, wake_at;
-  int live, cancelled, jobs;
-  int offline;  /* a human decided between engines: state changes follow */
-  int *next_to; /* per event, see replay_index_next */
-  enum sched_state *stored; /* per task, for the next engine's restore */
-  int *attempts;
-  struct rt_replay_result *res;
-};
 
 static int replay_state_of(const char *name) {
   enum sched_state st;
@@ -98,7 +45,8 @@ static enum replay_kind replay_kind_of(const char *k) {
   } kinds[] = {{"state", RP_STATE},           {"run.start", RP_START},
                {"run.end", RP_END},           {"review", RP_REVIEW},
                {"mission.cancel", RP_CANCEL}, {"mission.pause", RP_PAUSE},
-               {"mission.resume", RP_RESUME}, {"mission.end", RP_MISSION_END}};
+               {"mission.resume", RP_RESUME}, {"mission.end", RP_MISSION_END},
+               {"discover", RP_DISCOVER}};
 
   for (size_t i = 0; i < CRL_ARRAY_SIZE(kinds); i++)
     if (strcmp(k, kinds[i].name) == 0)
@@ -141,10 +89,12 @@ static int replay_load_ev(const struct store_event *ev, void *payload) {
   e->ts = ev->ts;
   e->run = ev->run;
   e->kind = kind;
-  e->task = ev->task ? sched_task_find(r->s, ev->task) : -1;
-  if (e->task < 0)
-    e->task = -1;
+  e->task = ev->task ? rt__replay_task(r, ev->task) : -1;
   replay_parse_data(e, ev->data);
+  if (kind == RP_DISCOVER) {
+    e->data = ev->data ? json_loads(ev->data, 0, NULL) : NULL;
+    rt__replay_discover_note(r, e);
+  }
   return 0;
 }
 
@@ -209,7 +159,7 @@ static void replay_push(struct replay *r, const struct replay_dec *d) {
 
 /* Turns the scheduler's actions into produced decisions, as the engine's
  * dispatch turns them into events. */
-static void replay_collect(struct replay *r) {
+void rt__replay_collect(struct replay *r) {
   for (size_t i = 0; i < r->acts.n; i++) {
     const struct sched_action *a = &r->acts.v[i];
     struct replay_dec d = {RP_STATE, (int)a->task, a->from, a->to, 0};
@@ -241,7 +191,7 @@ static void replay_step(struct replay *r, int64_t until) {
   for (int i = 0; i < 64; i++) {
     r->wake_at = -1;
     sched_step(r->s, r->clock, &r->acts);
-    replay_collect(r);
+    rt__replay_collect(r);
     if (r->qn > r->qhead || r->wake_at < 0 || r->wake_at > until)
       return;
     replay_advance(r, r->wake_at);
@@ -275,7 +225,7 @@ static void replay_infer(struct replay *r, const struct replay_ev *e) {
   } else if (e->from == SCHED_BLOCKED && e->to == SCHED_RUNNING) {
     sched_task_unblock(r->s, t, r->clock, &r->acts);
   }
-  replay_collect(r);
+  rt__replay_collect(r);
 }
 
 static int replay_match(struct replay *r, const struct replay_ev *e) {
@@ -306,9 +256,10 @@ static int replay_match(struct replay *r, const struct replay_ev *e) {
 /* For each event, the `to` of its task's next recorded state change (-1:
  * none): one pass from the end, so run.end outcomes are read in O(1). */
 static void replay_index_next(struct replay *r) {
-  int *last = xmalloc((r->m->ntasks + 1) * sizeof(*last));
+  size_t n = r->m->ntasks + r->ndisc;
+  int *last = xmalloc((n + 1) * sizeof(*last));
 
-  for (size_t t = 0; t <= r->m->ntasks; t++)
+  for (size_t t = 0; t <= n; t++)
     last[t] = -1;
   r->next_to = xcalloc(r->nev + 1, sizeof(*r->next_to));
   for (size_t i = r->nev; i-- > 0;) {
@@ -328,7 +279,7 @@ static void replay_run_end(struct replay *r, size_t i) {
   if (e->cancelled && !r->cancelled) {
     r->cancelled = 1;
     sched_cancel_all(r->s, r->clock, &r->acts);
-    replay_collect(r);
+    rt__replay_collect(r);
   }
   if (e->success)
     o = SCHED_OUTCOME_SUCCESS;
@@ -336,7 +287,7 @@ static void replay_run_end(struct replay *r, size_t i) {
     o = SCHED_OUTCOME_REVIEW; /* a policy or a plan asked for a review */
   replay_advance(r, replay_ended_at(r, e));
   sched_run_ended(r->s, (size_t)e->task, r->clock, o, &r->acts);
-  replay_collect(r);
+  rt__replay_collect(r);
 }
 
 static void replay_review(struct replay *r, const struct replay_ev *e) {
@@ -345,7 +296,7 @@ static void replay_review(struct replay *r, const struct replay_ev *e) {
     sched_task_approve(r->s, (size_t)e->task, r->clock, &r->acts);
   else /* a rejection, or an approved plan sent back to run its work */
     sched_task_reject(r->s, (size_t)e->task, r->clock, &r->acts);
-  replay_collect(r);
+  rt__replay_collect(r);
 }
 
 /* A new engine: the graph again, every task restored as rt_resume does. */
@@ -354,9 +305,10 @@ static int replay_restart(struct replay *r, struct crl_err *err) {
 
   sched_free(r->s);
   r->s = NULL;
-  if ((rc = rt_plan_build(&r->s, r->m, r->jobs, err)) < 0)
+  if ((rc = rt_plan_build(&r->s, r->m, r->jobs, err)) < 0 ||
+      (rc = rt__replay_rediscover(r, err)) < 0)
     return rc;
-  for (size_t i = 0; i < r->m->ntasks; i++)
+  for (size_t i = 0; i < sched_task_count(r->s); i++)
     if ((r->stored[i] != SCHED_PENDING || r->attempts[i] > 0) &&
         (rc = sched_task_restore(r->s, i, r->stored[i], r->attempts[i],
                                  r->clock, err)) < 0)
@@ -374,7 +326,7 @@ static int replay_end(struct replay *r, const struct replay_ev *e) {
     replay_step(r, r->clock);
   if (r->qhead < r->qn)
     return replay_diverge(r, e->seq, "mission.end", &r->q[r->qhead]);
-  for (size_t i = 0; i < r->m->ntasks; i++) {
+  for (size_t i = 0; i < sched_task_count(r->s); i++) {
     r->stored[i] = sched_task_state(r->s, i);
     r->attempts[i] = sched_task_attempts(r->s, i);
   }
@@ -427,9 +379,13 @@ static int replay_input(struct replay *r, size_t i) {
     r->cancelled = 1;
     replay_advance(r, e->ts);
     sched_cancel_all(r->s, r->clock, &r->acts);
-    replay_collect(r);
+    rt__replay_collect(r);
   } else if (e->kind == RP_PAUSE || e->kind == RP_RESUME)
     sched_pause(r->s, e->kind == RP_PAUSE);
+  else if (e->kind == RP_DISCOVER) {
+    replay_advance(r, e->ts);
+    rt__replay_discover(r, e);
+  }
   return 0;
 }
 
@@ -516,12 +472,15 @@ static int replay_load(struct replay *r, struct store *tr, const char *id,
     return crl_err_set(err, rc, "unable to read the trace's events");
   qsort(r->runs, r->nruns, sizeof(*r->runs), replay_run_cmp);
   replay_index_next(r);
-  r->stored = xcalloc(r->m->ntasks + 1, sizeof(*r->stored));
-  r->attempts = xcalloc(r->m->ntasks + 1, sizeof(*r->attempts));
+  r->stored = xcalloc(r->m->ntasks + r->ndisc + 1, sizeof(*r->stored));
+  r->attempts = xcalloc(r->m->ntasks + r->ndisc + 1, sizeof(*r->attempts));
   return 0;
 }
 
 static void replay_free(struct replay *r) {
+  for (size_t i = 0; i < r->nev; i++)
+    json_decref(r->ev[i].data);
+  rt__replay_discover_free(r);
   sched_actions_close(&r->acts);
   sched_free(r->s);
   msn_mission_free(r->m);

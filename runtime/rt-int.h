@@ -12,18 +12,9 @@
 #include "adapter.h"
 #include "crl.h"
 #include "mission.h"
+#include "rt-cli.h"
 #include "scheduler/sched.h"
 #include "store.h"
-
-/* Exit codes of the corral CLI (DESIGN.md §5). */
-enum {
-  RT_EXIT_OK = 0,
-  RT_EXIT_FAILED = 1,
-  RT_EXIT_USAGE = 2,
-  RT_EXIT_UNREACHABLE = 3,
-  RT_EXIT_LIMIT = 4,
-  RT_EXIT_CANCELLED = 5
-};
 
 /* Largest chunk of a log the engine ingests per callback, and the longest
  * line an adapter sees in one piece: together they bound engine memory
@@ -32,34 +23,31 @@ enum {
 #define RT_LOG_TURN_MAX (1024 * 1024)
 #define RT_LINE_MAX (16 * 1024)
 
-/* One CLI verb (tmux cmd_entry). */
-struct rt_cmd {
-  const char *name;
-  const char *usage;
-  const char *summary;
-  int (*exec)(int argc, char **argv);
-};
-
 extern const struct rt_cmd rt_cmd_run;
 extern const struct rt_cmd rt_cmd_validate;
 extern const struct rt_cmd rt_cmd_show;
 extern const struct rt_cmd rt_cmd_logs;
-extern const struct rt_cmd rt_cmd_sandbox;
 extern const struct rt_cmd rt_cmd_doctor;
 extern const struct rt_cmd rt_cmd_approve;
 extern const struct rt_cmd rt_cmd_reject;
 extern const struct rt_cmd rt_cmd_gc;
 extern const struct rt_cmd rt_cmd_daemon;
 extern const struct rt_cmd rt_cmd_agent;
+/* Clients of the daemon (client.h). */
+extern const struct rt_cmd rt_cmd_submit;
+extern const struct rt_cmd rt_cmd_ls;
+extern const struct rt_cmd rt_cmd_events;
+extern const struct rt_cmd rt_cmd_pause;
+extern const struct rt_cmd rt_cmd_resume;
+extern const struct rt_cmd rt_cmd_cancel;
+extern const struct rt_cmd rt_cmd_answer;
+extern const struct rt_cmd rt_cmd_costs;
 
 /* Common options parsed the same way by every verb. */
 struct rt_common {
   const char *state_dir;
   int json;
 };
-
-/* Prints "corral: fatal: ..." style messages (skalibs strerr grammar). */
-void rt_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* State dir: --state-dir, else $XDG_STATE_HOME/corral, else
  * ~/.local/state/corral. Creates it (0700). *out is heap-owned. */
@@ -296,6 +284,12 @@ void rt_tickets_merge(struct rt_engine *e);
 /* Builds the plan to find whole-mission errors (cycles) as diagnostics. */
 int rt_mission_check(const struct msn_mission *m, struct msn_diags *d);
 
+/* The scheduler's options for one task of the mission. */
+void rt_plan_task_opts(struct sched_task_opts *o, const struct msn_mission *m,
+                       const struct msn_task *t);
+/* Discovered tasks (discover.c): re-adds those the store recorded, after a
+ * restart (before rt_resume). */
+int rt_discover_restore(struct rt_engine *e, struct crl_err *err);
 /* Builds the scheduler for a mission; CRL_ECYCLE etc. with err set. */
 int rt_plan_build(struct sched **out, const struct msn_mission *m, int jobs,
                   struct crl_err *err);

@@ -100,7 +100,7 @@ static int shim_sbx_stdio(int logfd) {
 }
 
 int shim_sbx_spawn(pid_t *out, const struct shim_sbx *s, const char *cwd,
-                   const char *cgroup, int logfd, char **argv,
+                   const char *cgroup, int logfd, int status_fd, char **argv,
                    struct crl_err *err) {
   struct sbx_opts o = SBX_OPTS_INIT;
   struct sbx_profile p;
@@ -111,6 +111,7 @@ int shim_sbx_spawn(pid_t *out, const struct shim_sbx *s, const char *cwd,
   memset(&p, 0, sizeof(p));
   o.workdir = cwd;
   o.cgroup = cgroup != NULL && cgroup[0] != '\0' ? cgroup : NULL;
+  o.status_fd = status_fd;
   if ((rc = shim_sbx_profile(&p, s, err)) < 0 ||
       (rc = sbx_plan_new(&plan, &p, &o, err)) < 0)
     goto out;

@@ -57,13 +57,14 @@ static struct {
   int dirfd;
   pid_t agent;
   int agent_status;
+  int status_fd; /* read end of the sandbox init's status pipe, or -1 */
   int spawn_errno;
   enum shim_end end;
   int stopping;
   int killed;
   long long started_ms;
   long long ended_ms;
-} shim = {.grace_ms = 10000, .dirfd = -1, .agent = -1};
+} shim = {.grace_ms = 10000, .dirfd = -1, .agent = -1, .status_fd = -1};
 
 static void shim_die(int code, const char *what) {
   int err = errno, fd = -1;
@@ -289,15 +290,21 @@ fail:
   _exit(127);
 }
 
-/* The agent as the command of a sandbox's init (profile given). */
+/* The agent as the command of a sandbox's init (profile given). Init
+ * reports the agent's own wait status on a pipe, so that an agent killed
+ * by a signal is recorded as such, not as init's exit 128+signal. */
 static void shim_spawn_sandboxed(int logfd) {
   struct crl_err err = CRL_ERR_INIT;
+  int sp[2], rc;
   pid_t pid;
-  int rc;
 
+  if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
+    shim_die(SHIM_EX_SYS, "pipe2");
+  shim.status_fd = sp[0];
   shim.started_ms = shim_now_ms();
-  rc = shim_sbx_spawn(&pid, &shim.sbx, shim.cwd, shim.cgroup, logfd, shim.argv,
-                      &err);
+  rc = shim_sbx_spawn(&pid, &shim.sbx, shim.cwd, shim.cgroup, logfd, sp[1],
+                      shim.argv, &err);
+  close(sp[1]);
   close(logfd);
   if (rc == 0) {
     shim.agent = pid;
@@ -446,6 +453,21 @@ static void shim_kill(void) {
   shim_signal_all(SIGKILL);
 }
 
+/* The agent's wait status given init's (or the plain agent's) st: what a
+ * sandbox's init reported, when it did. Init writes before it exits, and
+ * holds the pipe's only other end, so the read never waits. */
+static int shim_agent_status(int st) {
+  int reported;
+
+  if (shim.status_fd < 0)
+    return st;
+  if (read(shim.status_fd, &reported, sizeof(reported)) == sizeof(reported))
+    st = reported;
+  close(shim.status_fd);
+  shim.status_fd = -1;
+  return st;
+}
+
 /* Reaps every exited child. Returns -1 once no child is left. */
 static int shim_reap(void) {
   int st;
@@ -454,6 +476,7 @@ static int shim_reap(void) {
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
     if (pid != shim.agent)
       continue;
+    st = shim_agent_status(st);
     shim.agent_status = st;
     shim.ended_ms = shim_now_ms();
     if (shim.end != SHIM_SPAWN_ERROR)

@@ -6,21 +6,10 @@
 #include "rt-int.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-void rt_errorf(const char *fmt, ...) {
-  va_list ap;
-
-  fputs("corral: ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-}
 
 int rt_mkdirs(const char *path, mode_t mode) {
   char *p = xstrdup(path), *s = p;

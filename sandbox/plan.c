@@ -490,6 +490,11 @@ static int plan_facts(struct sbx_plan *pl, const struct sbx_profile *p,
     return crl_err_set(err, -ENOTDIR, "workdir %s: not a directory", wd);
   pl->home = xstrdup(o->home != NULL ? o->home : "/home/agent");
   pl->cgroup = o->cgroup != NULL ? xstrdup(o->cgroup) : NULL;
+  pl->status_fd = o->status_fd;
+  if (o->status_fd >= 0 &&
+      (o->status_fd < 3 || fcntl(o->status_fd, F_GETFD) < 0))
+    return crl_err_set(err, -EBADF, "status fd %d: not an open fd above 2",
+                       o->status_fd);
   return plan_keep_fds(pl, o, err);
 }
 
@@ -504,8 +509,8 @@ static int plan_harden(struct sbx_plan *pl, const struct sbx_profile *p,
   canon.home = pl->home;
   if (o->git_common != NULL && (git = realpath(o->git_common, NULL)) != NULL)
     canon.git_common = git;
-  if ((rc = sbx__seccomp_compile(&pl->bpf, p, err)) == 0)
-    rc = sbx__landlock_prepare(&pl->landlock, p, &canon, err);
+  sbx__seccomp_prebuilt(&pl->bpf);
+  rc = sbx__landlock_prepare(&pl->landlock, p, &canon, err);
   free(git);
   return rc;
 }

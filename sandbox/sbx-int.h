@@ -12,16 +12,21 @@
 
 #include "sbx.h"
 
-/* A compiled seccomp filter: classic BPF, compiled once per plan in the
- * parent with libseccomp, loaded in the child with prctl only. */
+/* A compiled seccomp filter: classic BPF, compiled with libseccomp once,
+ * when corral is built (seccomp-gen.c), copied into each plan in the parent
+ * and loaded in the child with prctl only. */
 struct sbx__bpf {
   struct sock_filter *insns;
   size_t len;
 };
 
-/* seccomp.c */
+/* seccomp.c: the rules, compiled with libseccomp. The filter is the same
+ * for every profile; p only has to be valid. */
 int sbx__seccomp_compile(struct sbx__bpf *out, const struct sbx_profile *p,
                          struct crl_err *err);
+/* bpf.c: a heap copy of the filter compiled at build time, which a unit
+ * test checks equal to sbx__seccomp_compile's (test-seccomp.c). */
+void sbx__seccomp_prebuilt(struct sbx__bpf *out);
 /* In the child, after no_new_privs: installs the filter. -errno. */
 int sbx__seccomp_install(const struct sbx__bpf *bpf);
 void sbx__bpf_free(struct sbx__bpf *bpf);
@@ -89,6 +94,7 @@ struct sbx_plan {
   char *cgroup;  /* a cgroup v2 leaf, or NULL */
   int *keep_fds; /* sorted, unique, all >= 3 */
   size_t nkeep_fds;
+  int status_fd; /* init's status pipe (sbx_opts), or -1 */
   struct sbx__op *ops;
   size_t nops;
   int setattr; /* mount_setattr(2) exists: binds are recursive */
@@ -150,11 +156,23 @@ int sbx__mount_apply(const struct sbx_plan *plan, int *step);
 /* net.c, in the child: brings lo up in the new network namespace. */
 int sbx__net_lo_up(void);
 
-/* init.c, in the child: forks command(arg) and runs as pid 1 until it
- * exits, then exits with its status. Reports a failed fork on errfd. */
+/* init.c, in the child: starts command(arg) with vfork (it must exec or
+ * _exit, and may not return) and runs as pid 1 until it exits, then writes
+ * its raw wait status on status_fd (unless -1) and exits with its status.
+ * Reports a failed vfork on errfd. The memory [title, title + title_len),
+ * the caller's argv strings that /proc/1/cmdline would show, is overwritten
+ * with "corral-init" before the command starts: command and arg must not
+ * point into it. */
 typedef void (*sbx__command_fn)(const void *arg);
-void sbx__init_run(sbx__command_fn command, const void *arg, int errfd)
-    __attribute__((noreturn));
+struct sbx__init {
+  sbx__command_fn command;
+  const void *arg;
+  int errfd;
+  int status_fd;
+  char *title;
+  size_t title_len;
+};
+void sbx__init_run(const struct sbx__init *in) __attribute__((noreturn));
 
 /* spawn.c: sends {step, err} (a positive errno) over errfd and exits 127;
  * for the children only. */

@@ -58,10 +58,16 @@ struct sbx_opts {
   const int *keep_fds;    /* fds (besides 0-2) the command keeps, or NULL */
   size_t nkeep_fds;
   const char *cgroup; /* a cgroup v2 leaf to put limits on, or NULL */
+  int status_fd;      /* -1, or the write end of a pipe on which the
+                         sandbox's init writes the command's raw wait status
+                         (an int, as waitpid gives it) just before it exits:
+                         init can only exit with a code, so a command killed
+                         by a signal is otherwise an exit 128+signal. The
+                         command itself never holds this fd. */
 };
 
 #define SBX_OPTS_INIT \
-  { NULL, NULL, NULL, "/home/agent", NULL, 0, NULL }
+  { NULL, NULL, NULL, "/home/agent", NULL, 0, NULL, -1 }
 
 struct sbx_plan;
 

@@ -10,8 +10,9 @@
  * falls back to clone, whose flags we can check (Chromium, crbug 1213452).
  * Foreign architectures, which includes the i386 `int 0x80` entry of an
  * x86_64 process, and the x32 ABI are killed. libseccomp compiles the filter
- * once per plan in the parent; the child only hands the classic BPF program
- * to prctl, so nothing of libseccomp runs between clone and execve.
+ * once, at build time (seccomp-gen.c writes it into a header for bpf.c), so
+ * a start neither pays for the compiler nor links it; the child only hands
+ * the classic BPF program to prctl.
  */
 #include "sbx-int.h"
 
@@ -256,7 +257,8 @@ static int seccomp_read(struct sbx__bpf *out, int fd, struct crl_err *err) {
   out->insns = xcalloc(out->len, sizeof(struct sock_filter));
   seccomp_x32_guard(out->insns);
   if (pread(fd, out->insns + guard, n, 0) != n) {
-    sbx__bpf_free(out);
+    free(out->insns);
+    memset(out, 0, sizeof(*out));
     return crl_err_set(err, CRL_ESANDBOX, "seccomp: cannot read filter: %s",
                        strerror(errno));
   }
@@ -290,26 +292,4 @@ out:
     close(fd);
   seccomp_release(ctx);
   return rc;
-}
-
-/* Child side: no allocation, no libseccomp. The caller has set
- * no_new_privs, without which an unprivileged process gets EACCES. */
-int sbx__seccomp_install(const struct sbx__bpf *bpf) {
-  struct sock_fprog prog;
-
-  if (bpf == NULL || bpf->insns == NULL || bpf->len == 0)
-    return -EINVAL;
-  prog.len = (unsigned short)bpf->len;
-  prog.filter = bpf->insns;
-  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
-    return -errno;
-  return 0;
-}
-
-void sbx__bpf_free(struct sbx__bpf *bpf) {
-  if (bpf == NULL)
-    return;
-  free(bpf->insns);
-  bpf->insns = NULL;
-  bpf->len = 0;
 }

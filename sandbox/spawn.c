@@ -5,7 +5,7 @@
  * command reached execve, or {step, errno} from whichever step failed first
  * (libuv's uv__write_errno), which becomes a message naming the step. The
  * child, pid 1 of its pid namespace, applies the plan in the commented order
- * below and becomes the sandbox's init (init.c), which forks the command;
+ * below and becomes the sandbox's init (init.c), which vforks the command;
  * the command takes its last restrictions, seccomp last, and execs. The
  * children never allocate: the caller may have threads, and one of them may
  * have held malloc's lock when we cloned. The "none" profile forks and
@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -36,6 +37,9 @@ struct spawn_ctx {
   char *const *envp;
   int sync[2]; /* a socketpair: the parent's "maps written" byte */
   int errp[2]; /* the error pipe, close-on-exec */
+  char *title; /* our argv strings, which init overwrites (argv is then a
+                  copy), or NULL */
+  size_t title_len;
 };
 
 static const char *const spawn_steps[] = {
@@ -111,17 +115,32 @@ static void spawn_reset_signals(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Closes every fd above 2 but the kept ones and errfd (close-on-exec). */
+/* Inserts fd into the sorted array keep of *n fds, unless it is there. */
+static void spawn_keep_insert(int *keep, size_t *n, int fd) {
+  size_t i = *n;
+
+  if (fd < 0)
+    return;
+  for (size_t j = 0; j < *n; j++)
+    if (keep[j] == fd)
+      return;
+  for (; i > 0 && keep[i - 1] > fd; i--)
+    keep[i] = keep[i - 1];
+  keep[i] = fd;
+  (*n)++;
+}
+
+/* Closes every fd above 2 but the kept ones, errfd and init's status fd
+ * (both close-on-exec). */
 static int spawn_close_fds(const struct sbx_plan *plan, int errfd) {
   unsigned int lo = 3;
-  int keep[SBX__KEEP_FDS_MAX + 1];
-  size_t n = 0, i = 0;
+  int keep[SBX__KEEP_FDS_MAX + 2];
+  size_t n = 0, i;
 
-  for (; i < plan->nkeep_fds && plan->keep_fds[i] < errfd; i++)
+  for (i = 0; i < plan->nkeep_fds; i++)
     keep[n++] = plan->keep_fds[i];
-  keep[n++] = errfd;
-  for (; i < plan->nkeep_fds; i++)
-    keep[n++] = plan->keep_fds[i];
+  spawn_keep_insert(keep, &n, errfd);
+  spawn_keep_insert(keep, &n, plan->status_fd);
   for (i = 0; i < n; i++) {
     if ((unsigned int)keep[i] > lo &&
         close_range(lo, (unsigned int)keep[i] - 1, 0) < 0)
@@ -169,6 +188,8 @@ static void command_main(const void *arg) {
   const struct spawn_ctx *c = arg;
   int fd = c->errp[1], rc;
 
+  if (c->plan->status_fd >= 0)
+    close(c->plan->status_fd);
   if (setsid() < 0)
     sbx__child_fail(fd, SBX__STEP_SETSID, errno);
   spawn_reset_signals();
@@ -246,7 +267,9 @@ __attribute__((noreturn)) static void spawn_child(const struct spawn_ctx *c) {
       (rc = child_limits(c, &step)) < 0 ||           /* 6-7 */
       (rc = child_confine(c, &step)) < 0)            /* 8-10 */
     sbx__child_fail(c->errp[1], step, -rc);
-  sbx__init_run(command_main, c, c->errp[1]); /* 11 */
+  sbx__init_run(&(struct sbx__init){command_main, c, c->errp[1], /* 11 */
+                                    c->plan->status_fd, c->title,
+                                    c->title_len});
 }
 
 /* The child's verdict: end of file once the command reached execve. */
@@ -318,11 +341,60 @@ static int spawn_release(struct spawn_ctx *c, pid_t pid, struct crl_err *err) {
   return 0;
 }
 
+/* Where our argv strings lie (fields 48 and 49 of /proc/self/stat), for
+ * init to write over; left unset when that cannot be read or does not look
+ * like argv: above our stack frame, at most 1 MiB, ending in a NUL. */
+static void spawn_title(struct spawn_ctx *c) {
+  char buf[1024], *p;
+  unsigned long lo, hi;
+  ssize_t n;
+  int fd, i;
+
+  if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) < 0)
+    return;
+  n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0 || (buf[n] = '\0', p = strrchr(buf, ')')) == NULL)
+    return;
+  /* p is at the ')' that ends field 2; each space starts the next field. */
+  for (i = 2; i < 48 && p != NULL; i++)
+    p = strchr(p + 1, ' ');
+  if (p != NULL && sscanf(p, " %lu %lu", &lo, &hi) == 2 && hi > lo &&
+      lo > (unsigned long)buf && hi - lo <= (1UL << 20) &&
+      ((char *)hi)[-1] == '\0') {
+    c->title = (char *)lo;
+    c->title_len = hi - lo;
+  }
+}
+
+/* A heap copy of argv in one block, pointers then strings, so that the
+ * command's arguments do not live in our argv strings, which init writes
+ * over before it starts the command. */
+static char **spawn_argv_dup(char *const *argv) {
+  size_t n = 0, size = 0;
+  char **v, *s;
+
+  for (; argv[n] != NULL; n++)
+    size += strlen(argv[n]) + 1;
+  v = xmalloc((n + 1) * sizeof(*v) + size);
+  s = (char *)(v + n + 1);
+  for (size_t i = 0; i < n; i++) {
+    v[i] = s;
+    s = stpcpy(s, argv[i]) + 1;
+  }
+  v[n] = NULL;
+  return v;
+}
+
 static int spawn_sandboxed(pid_t *out, struct spawn_ctx *c,
                            struct crl_err *err) {
+  char **argv = NULL;
   pid_t pid = -1, r;
   int cgfd = -1, rc;
 
+  spawn_title(c);
+  if (c->title != NULL)
+    c->argv = argv = spawn_argv_dup(c->argv);
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->sync) < 0 ||
       pipe2(c->errp, O_CLOEXEC) < 0) {
     rc = crl_err_set(err, -errno, "pipe: %s", strerror(errno));
@@ -347,6 +419,7 @@ out:
   spawn_reap(pid);
   spawn_close(&cgfd);
   spawn_close_all(c);
+  free(argv);
   return rc;
 }
 
@@ -360,6 +433,9 @@ __attribute__((noreturn)) static void plain_child(const struct spawn_ctx *c) {
     sbx__child_fail(fd, SBX__STEP_CHDIR, errno);
   if ((rc = spawn_close_fds(c->plan, fd)) < 0)
     sbx__child_fail(fd, SBX__STEP_CLOSE_FDS, -rc);
+  /* No init here: the caller waits for the command itself. */
+  if (c->plan->status_fd >= 0)
+    close(c->plan->status_fd);
   if ((rc = spawn_keep_fds(c->plan)) < 0)
     sbx__child_fail(fd, SBX__STEP_KEEP_FDS, -rc);
   spawn_exec(c);
@@ -389,7 +465,7 @@ out:
 
 int sbx_spawn(pid_t *out, const struct sbx_plan *plan, char *const argv[],
               char *const envp[], struct crl_err *err) {
-  struct spawn_ctx c = {plan, argv, envp, {-1, -1}, {-1, -1}};
+  struct spawn_ctx c = {plan, argv, envp, {-1, -1}, {-1, -1}, NULL, 0};
 
   assert(out != NULL && plan != NULL && argv != NULL && argv[0] != NULL);
   assert(envp != NULL);

@@ -152,6 +152,9 @@ void sched__dag_free(struct sched *s);
 /* ready.c */
 int sched__ready_before(const struct sched *s, size_t a, size_t b);
 void sched__ready_push(struct sched *s, size_t task);
+/* pending -> ready, queued (sched.c). */
+void sched__task_ready(struct sched *s, size_t task, int64_t now,
+                       struct sched_actions *out);
 void sched__ready_remove(struct sched *s, size_t task);
 size_t sched__ready_pop(struct sched *s);
 void sched__ready_sync_ticket(struct sched *s, size_t ticket);

@@ -77,6 +77,11 @@ static void task_ready(struct sched *s, size_t task, enum sched_event ev,
   sched__ready_push(s, task);
 }
 
+void sched__task_ready(struct sched *s, size_t task, int64_t now,
+                       struct sched_actions *out) {
+  task_ready(s, task, SCHED_EV_DEPS_MET, now, out);
+}
+
 static void task_completed(struct sched *s, size_t task, int64_t now,
                            struct sched_actions *out) {
   const struct sched__vec *dn = &s->tasks[task].dependents;

@@ -268,6 +268,25 @@ int sched_task_reject(struct sched *s, size_t task, int64_t now,
 int sched_task_retry(struct sched *s, size_t task, int64_t now,
                      struct sched_actions *out);
 
+/* A task discovered while the mission runs (scheduler/discover.c): it
+ * needs `needs` and comes before `before` (tasks not started yet). */
+struct sched_discover {
+  struct sched_task_opts opts;
+  const char *const *needs;
+  size_t nneeds;
+  const char *const *before;
+  size_t nbefore;
+  int restoring; /* re-added before sched_task_restore: leave it pending */
+};
+
+/* Adds it to the sealed graph; returns its index, or CRL_ECYCLE (named in
+ * err), CRL_ETASK_NOT_FOUND, CRL_EDUPLICATE or CRL_EINVALID_TRANSITION, and
+ * then nothing changed. It becomes ready at once when its needs are all
+ * completed. */
+int sched_task_discover(struct sched *s, const struct sched_discover *d,
+                        int64_t now, struct sched_actions *out,
+                        struct crl_err *err);
+
 /* While paused no task starts; runs go on, deadlines and retries too. */
 void sched_pause(struct sched *s, int paused);
 int sched_paused(const struct sched *s);

@@ -12,13 +12,23 @@ set -u
 : "${CORRAL:?CORRAL must name the corral binary}"
 : "${FAKE_AGENT:?FAKE_AGENT must name the fake-agent binary}"
 EXAMPLES=${EXAMPLES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples" && pwd)}
-export FA=$FAKE_AGENT
 TEST_NAME=$(basename "$0" .sh)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/corral-it.XXXXXXXX") || exit 1
 chmod 755 "$TMP"
 STATE=$TMP/state
 export TMP STATE
+
+# The fake agent runs from a private copy in the test's temp dir, for two
+# reasons. A sandboxed agent sees only its workdir (the mission's directory,
+# $TMP) and the system directories, not the build tree. And the copy's path
+# is this test's own: every process of a fake agent, its forked children
+# included, has it as argv[0], so the host finds them by it (fa_pids) even
+# when their pids live in a sandbox's pid namespace.
+mkdir -p "$TMP/bin"
+cp "$FAKE_AGENT" "$TMP/bin/fake-agent" && chmod 755 "$TMP/bin" "$TMP/bin/fake-agent" ||
+  exit 1
+export FA=$TMP/bin/fake-agent
 
 # Processes a test starts or learns about (agents, background engines) are
 # listed here, so a failing test leaves nothing running behind it. Only these
@@ -28,7 +38,7 @@ track_pid() { _TRACKED+=("$@"); }
 
 _cleanup() {
   local p
-  for p in "${_TRACKED[@]+"${_TRACKED[@]}"}"; do
+  for p in "${_TRACKED[@]+"${_TRACKED[@]}"}" $(fa_pids); do
     [ -n "$p" ] && kill -9 "$p" 2>/dev/null
   done
   rm -rf "$TMP"
@@ -137,7 +147,7 @@ print(r if not isinstance(r, bool) else str(r).lower())
 EOF
 }
 
-# alive PID: the process exists and is not a zombie.
+# alive PID: the process exists and is not a zombie. PID is a host pid.
 alive() {
   local st
   kill -0 "$1" 2>/dev/null || return 1
@@ -145,29 +155,70 @@ alive() {
   [ -n "$st" ] && [ "$st" != Z ]
 }
 
-# assert_gone PID WHAT
-assert_gone() {
-  if alive "$1"; then
-    track_pid "$1"
-    fail "$2 (pid $1) is still alive: $(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)"
-  fi
-  ok "$2 (pid $1) is gone"
+# fa_pids [ARG]: the host pids of this test's live fake agents (argv[0] is
+# $FA; zombies have no argv and do not count), or of those that also have
+# ARG as one of their arguments. A pidfile path makes a good ARG: an
+# agent's forked children keep its argv, so `fa_pids "$TMP/p1"` is the tree
+# of the agent started with pidfile $TMP/p1. The pids fake agents write in
+# their pidfiles are those of their pid namespace, which mean nothing on the
+# host when the agent is sandboxed, so the tests use this instead.
+fa_pids() {
+  local f a
+  local -a argv
+  for f in /proc/[0-9]*/cmdline; do
+    { mapfile -d '' -t argv <"$f"; } 2>/dev/null || continue
+    [ "${argv[0]-}" = "$FA" ] || continue
+    if [ $# -eq 0 ]; then
+      f=${f#/proc/}
+      printf '%s\n' "${f%/cmdline}"
+      continue
+    fi
+    for a in "${argv[@]:1}"; do
+      if [ "$a" = "$1" ]; then
+        f=${f#/proc/}
+        printf '%s\n' "${f%/cmdline}"
+        break
+      fi
+    done
+  done
+  return 0
 }
 
-# read_pid FILE: the pid a fake-agent pidfile holds; tracks it for cleanup.
-read_pid() {
+# fa_alive ARG: some fake agent with argument ARG is alive.
+fa_alive() { [ -n "$(fa_pids "$1")" ]; }
+
+# fa_describe PID...: "pid: argv" for each, for failure messages.
+fa_describe() {
   local p
-  p=$(cat "$1") || fail "no pid file $1"
-  track_pid "$p"
-  printf '%s\n' "$p"
+  for p in "$@"; do
+    printf '%s: %s; ' "$p" "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+  done
+}
+
+# assert_no_agents WHAT: not one fake agent of this test is alive on the
+# host, whatever namespace it ran in. Call it once the run that started
+# them has ended: by then the shim has reaped everything (or the sandbox's
+# pid namespace is gone), so there is nothing to wait for.
+assert_no_agents() {
+  local left
+  left=$(fa_pids)
+  if [ -n "$left" ]; then
+    # shellcheck disable=SC2086
+    track_pid $left
+    # shellcheck disable=SC2086
+    fail "$1: fake agents still alive: $(fa_describe $left)"
+  fi
+  ok "$1: no fake agent left on the host"
 }
 
 # corral_pid PID: the corral process that is PID or one of its descendants
-# (a background corral_run is a subshell or `timeout` above corral). Prints
-# nothing when there is none.
+# (a background corral_run is a subshell or `timeout` above corral). corral
+# is a lean front that execs corral-engine, from its own directory, for
+# every verb but `sandbox`; the engine is what runs. Prints nothing when
+# there is none.
 corral_pid() {
   local want queue=("$1") p c
-  want=$(readlink -f "$CORRAL")
+  want=$(dirname "$(readlink -f "$CORRAL")")/corral-engine
   while ((${#queue[@]} > 0)); do
     p=${queue[0]}
     queue=("${queue[@]:1}")
@@ -180,11 +231,15 @@ corral_pid() {
   return 1
 }
 
-# mission FILE <<EOF ... : writes a mission file. The supervision tests
-# check agents by the pids they write, which only mean something on the host
-# outside a pid namespace, so their missions run with the profile named in
-# $SANDBOX (default none); the sandbox tests cover confinement.
+# The sandbox profile of the supervision tests' missions: `agent` (every
+# task's default) unless SANDBOX names another, e.g. SANDBOX=none to see a
+# failure without the sandbox in the way. The agent's writable workdir is
+# the mission file's directory, $TMP, so pidfiles and scripts go there; the
+# sandbox's /tmp is private, so nothing else of the host's /tmp is visible.
+SANDBOX=${SANDBOX:-agent}
+
+# mission FILE <<EOF ... : writes a mission file running under $SANDBOX.
 mission() {
   cat >"$1"
-  printf 'defaults: { sandbox: %s }\n' "${SANDBOX:-none}" >>"$1"
+  printf 'defaults: { sandbox: %s }\n' "$SANDBOX" >>"$1"
 }

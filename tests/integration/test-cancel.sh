@@ -9,7 +9,7 @@ RUN_LIMIT=90
 long_mission() {
   {
     echo "mission: $1"
-    echo "defaults: { sandbox: none }"
+    echo "defaults: { sandbox: $SANDBOX }"
     echo "tickets:"
     for i in 1 2; do
       cat <<EOF2
@@ -44,8 +44,8 @@ assert_eq "$?" 5 "exit status after SIGINT"
 show_json graceful
 for i in 1 2; do
   assert_eq "$(task_field long$i state)" cancelled "state of long$i"
-  assert_gone "$(read_pid "$TMP/graceful.p$i")" "agent of long$i"
 done
+assert_no_agents "agents of long1 and long2"
 
 note "two SIGINTs, agents ignoring SIGTERM with a 60s grace"
 long_mission stubborn "ignore-term," 60s
@@ -55,8 +55,9 @@ kill -INT "$engine"
 wait_for "grep -q cancelling '$TMP/stubborn.err'" 10
 ok "corral says: $(grep cancelling "$TMP/stubborn.err")"
 for i in 1 2; do
-  alive "$(read_pid "$TMP/stubborn.p$i")" || fail "agent of long$i died of the first SIGINT despite ignoring SIGTERM"
+  fa_alive "$TMP/stubborn.p$i" || fail "agent of long$i died of the first SIGINT despite ignoring SIGTERM"
 done
+ok "both agents outlived the first SIGINT"
 kill -INT "$engine"
 wait "$bg"
 rc=$?
@@ -67,5 +68,5 @@ ok "corral exited ${took}s after the first SIGINT"
 show_json stubborn
 for i in 1 2; do
   assert_eq "$(task_field long$i state)" cancelled "state of long$i"
-  assert_gone "$(read_pid "$TMP/stubborn.p$i")" "agent of long$i"
 done
+assert_no_agents "agents of long1 and long2"

@@ -22,6 +22,7 @@ assert_eq "$rc" 4 "exit status"
 note "corral took ${took} ms"
 show_json
 assert_eq "$(task_field stubborn reason)" "timeout, killed after grace" "reason"
-assert_gone "$(read_pid "$TMP/pid")" "agent"
+[ -s "$TMP/pid" ] || fail "the agent did not start"
+assert_no_agents "agent"
 ((took < 10000)) || fail "corral took ${took} ms for a 500ms timeout + 300ms grace"
 ok "corral exited in ${took} ms"

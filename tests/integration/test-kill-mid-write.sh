@@ -16,7 +16,10 @@ corral_run --json "$TMP/m.yaml" >"$TMP/ev.jsonl" 2>"$TMP/err" &
 track_pid $!
 bg=$!
 wait_for '[ -s "$TMP/pid" ]'
-pid=$(read_pid "$TMP/pid")
+# The agent's host pid: in a sandbox, the pidfile holds its namespace's.
+pid=$(fa_pids "$TMP/pid")
+[ -n "$pid" ] && [ "${pid//[0-9]/}" = "" ] || fail "want one live agent, got pids [$pid]"
+track_pid "$pid"
 log=$(ls "$STATE"/runs/*/output.log)
 wait_for '[ "$(wc -l <"$log")" -gt 1000 ]'
 kill -9 "$pid"

@@ -74,7 +74,8 @@ check_tasks() {
     grep -q ": blocked:" "$D/log" || fail "$t: no verdict in its log: $(cat "$D/log")"
     ok "$t: $(grep -m1 ': blocked:' "$D/log")"
   done
-  assert_eq "$(task_field int80 reason)" "exit 159" "int80: killed by SIGSYS"
+  assert_eq "$(task_field int80 reason)" "signal 31 (Bad system call)" \
+    "int80: killed by SIGSYS"
   assert_eq "$(task_field daemon state)" completed "daemon: started"
   wait_for "[ -z \"\$(pids_with '$TOKEN')\" ]" 10
   ok "daemon: gone with its task"

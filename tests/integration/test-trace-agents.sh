@@ -9,6 +9,8 @@
 # path. A mission with an LLM CLI agent is refused: it waits for the LLM
 # gateway's recorded responses.
 . "$(dirname "$0")/lib.sh"
+# What is under test is the trace, not confinement: no sandbox.
+SANDBOX=none
 RUN_LIMIT=60
 
 git_() { git -C "$TMP/repo" -c user.name=t -c user.email=t@t "$@"; }

@@ -9,6 +9,8 @@
 # ::group:: and ::error:: only on GitHub Actions. A bad `ci:` section is a
 # validation error with file:line:col.
 . "$(dirname "$0")/lib.sh"
+# What is under test is the trace, not confinement: no sandbox.
+SANDBOX=none
 RUN_LIMIT=60
 DATA=$(cd "$(dirname "$0")/../data" && pwd)
 

@@ -2,10 +2,13 @@
 # Events-mode replay: recorded missions of the foundation replay
 # `identical` — failures with retries and backoff, skipped dependents,
 # slots limited by --jobs, a policy review and `review: required` rejected
-# then approved across three engines, a Ctrl-C cancellation — and a trace
+# then approved across three engines, a Ctrl-C cancellation, tasks an
+# agent discovered at run time (one before an existing task) — and a trace
 # edited to change one run's outcome is refused by its checksum, then,
 # with --no-verify, replays to the exact first divergence.
 . "$(dirname "$0")/lib.sh"
+# What is under test is the trace, not confinement: no sandbox.
+SANDBOX=none
 RUN_LIMIT=60
 
 # replay_ok NAME: exports mission NAME and expects `identical`.
@@ -105,6 +108,25 @@ kill -INT "$engine"
 wait "$bg"
 assert_eq "$?" 5 "cancelled"
 replay_ok can
+
+note "tasks discovered at run time"
+mission "$TMP/disc.yaml" <<EOF2
+mission: disc
+tickets:
+  - id: T
+    tasks:
+      - { id: gen, command: "if [ \"\$CORRAL_TASK\" = gen ]; then $CORRAL agent discover --prompt more --title more; fi" }
+      - { id: last, needs: [gen], command: "true" }
+  - id: U
+    tasks:
+      - { id: u1, command: "if [ \"\$CORRAL_TASK\" = u1 ]; then $CORRAL agent discover --prompt again --before u2; fi" }
+      - { id: u2, needs: [u1], command: "true" }
+EOF2
+corral_run -q --jobs 2 "$TMP/disc.yaml" 2>/dev/null
+assert_eq "$?" 0 "the mission with discovered tasks succeeds"
+show_json disc
+assert_eq "$(json_get 'sorted(t["id"] for t in d["tasks"])' "$TMP/show.json")" "['gen', 'gen.1', 'last', 'u1', 'u1.1', 'u2']" "two tasks were discovered"
+replay_ok disc
 
 note "an edited outcome"
 python3 - "$TMP/fail.corral" "$TMP/edit.corral" >"$TMP/want" <<'EOF2'

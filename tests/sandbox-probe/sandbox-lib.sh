@@ -40,8 +40,9 @@ sbx_users() {
   fi
 }
 
-# sbx_binaries: makes corral and corral-shim executable by nobody, copying
-# them into $TMP/bin when the build dir is not traversable.
+# sbx_binaries: makes corral (the front), corral-engine (which the front
+# execs) and corral-shim executable by nobody, copying them into $TMP/bin
+# when the build dir is not traversable.
 sbx_binaries() {
   local d
   [ "$(id -u)" -eq 0 ] || return 0
@@ -52,6 +53,7 @@ sbx_binaries() {
   d=$(dirname "$CORRAL")
   mkdir -p "$TMP/bin"
   cp "$CORRAL" "$TMP/bin/corral"
+  [ -e "$d/corral-engine" ] && cp "$d/corral-engine" "$TMP/bin/corral-engine"
   [ -e "$d/corral-shim" ] && cp "$d/corral-shim" "$TMP/bin/corral-shim"
   chmod 755 "$TMP/bin" "$TMP/bin"/*
   CORRAL=$TMP/bin/corral

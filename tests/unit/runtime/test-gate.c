@@ -147,3 +147,71 @@ Test(rt_gate, a_plan_runs_first_and_the_work_after_its_approval) {
   cr_assert_str_eq(buf, "work: done\n");
   close_engine(&e, m);
 }
+
+Test(rt_gate, a_discovered_task_runs_with_its_prompt) {
+  struct msn_mission *m = load(
+      HEAD "  - id: T\n    tasks:\n"
+           "      - { id: a, command: 'if [ \"$CORRAL_TASK\" = a ]; then "
+           "$CORRAL_BIN agent discover --title t --prompt \"say hi\"; else "
+           "echo \"$CORRAL_TASK: $CORRAL_PROMPT\"; fi' }\n");
+  struct rt_engine e;
+  char buf[256];
+
+  start(&e, m);
+  until_finished(&e);
+  cr_assert_eq(e.exit_code, RT_EXIT_OK);
+  cr_assert_eq(e.m->ntasks, 2);
+  output_of(buf, sizeof(buf), 1);
+  cr_assert_str_eq(buf, "a.1\n");
+  output_of(buf, sizeof(buf), 2);
+  cr_assert_str_eq(buf, "a.1: say hi\n");
+  close_engine(&e, m);
+}
+
+Test(rt_gate, a_discovered_cycle_is_refused) {
+  struct msn_mission *m =
+      load(HEAD "  - id: T\n    tasks:\n"
+                "      - { id: a, command: '$CORRAL_BIN agent discover --title "
+                "x --prompt y --needs c --before b; echo rc=$?' }\n"
+                "      - { id: b, needs: [a], command: 'true' }\n"
+                "      - { id: c, needs: [b], command: 'true' }\n");
+  struct rt_engine e;
+  char buf[512];
+
+  start(&e, m);
+  until_finished(&e);
+  cr_assert_eq(e.m->ntasks, 3, "nothing was added");
+  output_of(buf, sizeof(buf), 1);
+  cr_assert_str_eq(buf, "corral: agent: CYCLE: dependency cycle: a.1 -> c -> "
+                        "... -> b -> a.1\nrc=1\n");
+  close_engine(&e, m);
+}
+
+Test(rt_gate, discovered_tasks_survive_a_restart) {
+  const char *yaml =
+      HEAD "  - id: T\n    tasks:\n"
+           "      - { id: a, command: 'if [ \"$CORRAL_TASK\" = a ]; then "
+           "$CORRAL_BIN agent discover --prompt p; while [ ! -e go ]; do "
+           "sleep 0.02; done; else echo later; fi' }\n";
+  struct msn_mission *m = load(yaml);
+  struct rt_engine e;
+  char buf[64];
+  int fd;
+
+  start(&e, m);
+  while (e.m->ntasks < 2 || e.runs[0]->read_off == 0)
+    uv_run(&loop, UV_RUN_ONCE);
+  rt_engine_detach(&e);
+  while (!rt_engine_idle(&e))
+    uv_run(&loop, UV_RUN_ONCE);
+  close_engine(&e, m);
+  m = load(yaml);
+  start(&e, m);
+  cr_assert_geq(rt_engine_task_index(&e, "a.1"), 0, "a.1 is back");
+  fd = open(strcat(strcpy(buf, state), "/go"), O_CREAT | O_WRONLY, 0600);
+  close(fd);
+  until_finished(&e);
+  cr_assert_eq(e.exit_code, RT_EXIT_OK);
+  cr_assert_eq(sched_task_state(e.sched, 1), SCHED_COMPLETED);
+  close_engine(&e, m);
+}

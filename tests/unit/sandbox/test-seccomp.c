@@ -47,6 +47,19 @@ static void teardown(void) {
 
 TestSuite(sbx_seccomp, .init = setup, .fini = teardown, .timeout = 30);
 
+/* The filter every start uses was compiled when corral was built: it must
+ * be exactly what libseccomp makes of the rules now. */
+Test(sbx_seccomp, prebuilt_matches_libseccomp) {
+  struct sbx__bpf pre;
+
+  sbx__seccomp_prebuilt(&pre);
+  cr_assert_eq(pre.len, bpf.len, "prebuilt %zu insns, compiled %zu", pre.len,
+               bpf.len);
+  cr_assert_eq(memcmp(pre.insns, bpf.insns, bpf.len * sizeof(*bpf.insns)), 0,
+               "the prebuilt filter differs from a fresh compile: rebuild");
+  sbx__bpf_free(&pre);
+}
+
 /* Runs fn under the filter in a forked child; returns its wait status and
  * leaves any failure message in msg. */
 static int run_filtered(void (*fn)(void), char *msg, size_t len) {

@@ -473,3 +473,59 @@ Test(sched, paused_starts_nothing_until_resumed) {
   t_step(s, 1, &a);
   cr_assert_eq(t_count(&a, SCHED_ACT_START), 1);
 }
+
+Test(sched, a_discovered_task_joins_the_live_graph) {
+  struct sched_discover d = {SCHED_TASK_OPTS_INIT, NULL, 0, NULL, 0, 0};
+  const char *needs[] = {"a"}, *before[] = {"c"};
+  struct crl_err err = CRL_ERR_INIT;
+  int n;
+
+  t_add(s, "a", NULL, NULL);
+  t_add(s, "b", NULL, NULL);
+  t_add(s, "c", NULL, NULL);
+  t_dep(s, "b", "a");
+  t_dep(s, "c", "b");
+  t_seal(s);
+  t_step(s, 0, &a);
+  d.opts.id = "n";
+  d.needs = needs;
+  d.nneeds = 1;
+  d.before = before;
+  d.nbefore = 1;
+  n = sched_task_discover(s, &d, 1, &a, &err);
+  cr_assert_eq(n, 3, "%s", err.msg);
+  cr_assert_eq(sched_task_state(s, 3), SCHED_PENDING, "waits for a");
+  t_end(s, 0, 2, SCHED_OUTCOME_SUCCESS, &a);
+  cr_assert_eq(sched_task_state(s, 3), SCHED_READY);
+  t_step(s, 3, &a);
+  t_end(s, 1, 4, SCHED_OUTCOME_SUCCESS, &a);
+  cr_assert_eq(sched_task_state(s, 2), SCHED_PENDING, "c waits for n too");
+}
+
+Test(sched, a_discovered_task_that_closes_a_cycle_is_refused) {
+  struct sched_discover d = {SCHED_TASK_OPTS_INIT, NULL, 0, NULL, 0, 0};
+  const char *needs[] = {"c"}, *before[] = {"b"}, *ghost[] = {"zz"};
+  struct crl_err err = CRL_ERR_INIT;
+
+  t_add(s, "a", NULL, NULL);
+  t_add(s, "b", NULL, NULL);
+  t_add(s, "c", NULL, NULL);
+  t_dep(s, "b", "a");
+  t_dep(s, "c", "b");
+  t_seal(s);
+  t_step(s, 0, &a);
+  d.opts.id = "n";
+  d.needs = needs;
+  d.nneeds = 1;
+  d.before = before;
+  d.nbefore = 1;
+  cr_assert_eq(sched_task_discover(s, &d, 1, &a, &err), CRL_ECYCLE);
+  cr_assert_str_eq(err.msg, "dependency cycle: n -> c -> ... -> b -> n");
+  cr_assert_eq(sched_task_count(s), 3, "nothing added");
+  d.needs = ghost;
+  d.nbefore = 0;
+  cr_assert_eq(sched_task_discover(s, &d, 1, &a, &err), CRL_ETASK_NOT_FOUND);
+  d.nneeds = 0;
+  d.opts.id = "a";
+  cr_assert_eq(sched_task_discover(s, &d, 1, &a, &err), CRL_EDUPLICATE);
+}
