@@ -14,7 +14,7 @@
 
 static void replay_usage(FILE *fp) {
   fputs("usage: corral replay [--agents [--work-dir DIR]] [--jobs N]\n"
-        "                     [--replay-llm] [--json] FILE\n\n"
+        "                     [--replay-llm] [--no-verify] [--json] FILE\n\n"
         "Events mode (default): re-drives the scheduler from the trace's\n"
         "recorded inputs (mission file, run outcomes and their times, review\n"
         "decisions, cancellations) on a virtual clock, with no agents, and\n"
