@@ -94,6 +94,10 @@ for b in corral/tr/P2 corral/tr/P3 corral/tr/P4 main; do
   assert_eq "$(git -C "$TMP/fresh" rev-parse "$b^{tree}")" "$(git_ rev-parse "$b^{tree}")" "tree of $b"
 done
 
+timeout 60 "$CORRAL" export --state-dir "$S2" -o "$TMP/t2.corral" tr 2>"$TMP/err" ||
+  fail "export from the second state dir: $(cat "$TMP/err")"
+"$CORRAL" replay "$TMP/t2.corral" >"$TMP/o" 2>/dev/null
+assert_eq "$?:$(cat "$TMP/o")" "0:identical" "exported again from the other state dir, it replays identical"
 timeout 60 "$CORRAL" import --state-dir "$S2" "$TMP/t.corral" >"$TMP/o" 2>"$TMP/err"
 assert_eq "$?" 1 "importing an existing mission id is refused"
 assert_match "$(cat "$TMP/err")" "*mission 'tr' exists*--as*" "with the way out"
