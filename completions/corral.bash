@@ -3,17 +3,18 @@
 # share/bash-completion/completions/corral; source it to try it by hand.
 
 _corral_verbs="run validate submit ls show logs events approve reject answer
-pause resume cancel costs gc daemon agent sandbox doctor help"
+pause resume cancel costs gc daemon agent sandbox doctor export import replay
+help"
 
 # The options of one verb (its --help is the source of truth).
 _corral_opts() {
   local common="--help --version"
   case $1 in
-  run) echo "$common --state-dir --jobs --json --quiet" ;;
+  run) echo "$common --state-dir --jobs --json --quiet --ci --out" ;;
   validate) echo "$common" ;;
   submit) echo "$common --socket --json" ;;
   ls) echo "$common --socket --json" ;;
-  show) echo "$common --state-dir --socket --json" ;;
+  show) echo "$common --state-dir --socket --json --trace" ;;
   logs) echo "$common --state-dir --socket --mission --all --follow -f" ;;
   events) echo "$common --socket --json --follow -f --since --mission --count" ;;
   approve) echo "$common --state-dir --socket --json --mission" ;;
@@ -27,6 +28,9 @@ _corral_opts() {
   daemon) echo "$common --socket --state-dir --group --jobs --stop-agents" ;;
   sandbox) echo "$common --profile --dir --home-dir --keep-fd --verbose" ;;
   doctor) echo "$common --json" ;;
+  export) echo "$common --state-dir --trace --format --output -o" ;;
+  import) echo "$common --state-dir --as" ;;
+  replay) echo "$common --agents --jobs --work-dir --replay-llm --no-verify --json" ;;
   esac
 }
 
@@ -46,11 +50,11 @@ _corral() {
     return
   fi
   case $prev in
-  --state-dir | --dir | --home-dir)
+  --state-dir | --dir | --home-dir | --out | --work-dir)
     mapfile -t COMPREPLY < <(compgen -d -- "$cur")
     return
     ;;
-  --socket)
+  --socket | --trace | --output | -o)
     mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     return
     ;;
@@ -58,11 +62,15 @@ _corral() {
     mapfile -t COMPREPLY < <(compgen -W "mission ticket task agent" -- "$cur")
     return
     ;;
+  --format)
+    mapfile -t COMPREPLY < <(compgen -W "trace otel atif junit md" -- "$cur")
+    return
+    ;;
   --profile)
     mapfile -t COMPREPLY < <(compgen -W "agent strict network none" -- "$cur")
     return
     ;;
-  --jobs | --since | --count | --mission | --task | --feedback | --group)
+  --jobs | --since | --count | --mission | --task | --feedback | --group | --as)
     return
     ;;
   esac
@@ -70,6 +78,8 @@ _corral() {
     mapfile -t COMPREPLY < <(compgen -W "$(_corral_opts "$verb")" -- "$cur")
   elif [[ $verb == run || $verb == validate || $verb == submit ]]; then
     mapfile -t COMPREPLY < <(compgen -f -X '!*.@(yaml|yml|json)' -- "$cur"; compgen -d -- "$cur")
+  elif [[ $verb == import || $verb == replay ]]; then
+    mapfile -t COMPREPLY < <(compgen -f -X '!*.corral' -- "$cur"; compgen -d -- "$cur")
   fi
 }
 complete -F _corral corral

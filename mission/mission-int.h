@@ -211,6 +211,9 @@ void msn__conv_env(struct msn__ctx *c, const struct msn__field *f,
                    const struct msn__node *n, void *dst);
 void msn__conv_priority(struct msn__ctx *c, const struct msn__field *f,
                         const struct msn__node *n, void *dst);
+/* `ci: { review: approve | fail }`. */
+void msn__conv_ci_review(struct msn__ctx *c, const struct msn__field *f,
+                         const struct msn__node *n, void *dst);
 void msn__conv_review(struct msn__ctx *c, const struct msn__field *f,
                       const struct msn__node *n, void *dst);
 void msn__conv_adapter(struct msn__ctx *c, const struct msn__field *f,

@@ -137,6 +137,16 @@ struct msn_budget {
   int64_t wall_ms; /* 0: none */
 };
 
+/* What a review gate does under `corral run --ci`, where no human waits. */
+enum msn_ci_review {
+  MSN_CI_REVIEW_FAIL,   /* the task fails (the default) */
+  MSN_CI_REVIEW_APPROVE /* the task is approved */
+};
+
+struct msn_ci {
+  int review; /* enum msn_ci_review */
+};
+
 struct msn_mission {
   char *name;
   char *file;    /* absolute path of the mission file */
@@ -145,6 +155,7 @@ struct msn_mission {
   char *repo;    /* or NULL (kept for the worktree issue) */
   char *base;    /* or NULL */
   struct msn_budget budget;
+  struct msn_ci ci; /* the `ci:` section */
   struct msn_agent *agents;
   size_t nagents;
   struct msn_ticket *tickets;

@@ -42,6 +42,8 @@ static void schema_intensity(struct msn__ctx *c, const struct msn__field *f,
                              const struct msn__node *n, void *dst);
 static void schema_sandboxes(struct msn__ctx *c, const struct msn__field *f,
                              const struct msn__node *n, void *dst);
+static void schema_ci(struct msn__ctx *c, const struct msn__field *f,
+                      const struct msn__node *n, void *dst);
 
 static const struct msn__field top_fields[] = {
     FIELD_REQ("mission", msn__conv_id, struct msn__ctx, m.name),
@@ -55,6 +57,12 @@ static const struct msn__field top_fields[] = {
     /* Policies land in the mission; the offset is unused. */
     FIELD("policies", msn__schema_policies, struct msn__ctx, m),
     FIELD("sandboxes", schema_sandboxes, struct msn__ctx, sbx),
+    FIELD("ci", schema_ci, struct msn__ctx, m.ci),
+};
+
+/* `corral run --ci` never waits for a human: what a review gate does. */
+static const struct msn__field ci_fields[] = {
+    FIELD("review", msn__conv_ci_review, struct msn_ci, review),
 };
 
 static const struct msn__field budget_fields[] = {
@@ -138,6 +146,7 @@ static const struct msn__field intensity_fields[] = {
 
 static const struct msn__kind kind_top = KIND(NULL, top_fields);
 static const struct msn__kind kind_budget = KIND("budget", budget_fields);
+static const struct msn__kind kind_ci = KIND("ci", ci_fields);
 static const struct msn__kind kind_defaults = KIND("defaults", defaults_fields);
 static const struct msn__kind kind_agent = KIND("agent", agent_fields);
 static const struct msn__kind kind_ticket = KIND("ticket", ticket_fields);
@@ -198,6 +207,11 @@ int msn__schema_map(struct msn__ctx *c, const struct msn__kind *k,
 static void schema_budget(struct msn__ctx *c, const struct msn__field *f,
                           const struct msn__node *n, void *dst) {
   msn__schema_map(c, &kind_budget, n, "'budget'", dst);
+}
+
+static void schema_ci(struct msn__ctx *c, const struct msn__field *f,
+                      const struct msn__node *n, void *dst) {
+  msn__schema_map(c, &kind_ci, n, "'ci'", dst);
 }
 
 static void schema_defaults(struct msn__ctx *c, const struct msn__field *f,

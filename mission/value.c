@@ -414,6 +414,22 @@ void msn__conv_review(struct msn__ctx *c, const struct msn__field *f,
                   CRL_ARRAY_SIZE(names));
 }
 
+void msn__conv_ci_review(struct msn__ctx *c, const struct msn__field *f,
+                         const struct msn__node *n, void *dst) {
+  static const char *const names[] = {"fail", "approve"};
+
+  if (value_scalar(c, n, "approve or fail", f->key) < 0)
+    return;
+  for (size_t i = 0; i < CRL_ARRAY_SIZE(names); i++) {
+    if (strcmp(n->str, names[i]) == 0) {
+      *(int *)dst = (int)i;
+      return;
+    }
+  }
+  msn__enum_error(c, n, f->key, "approve or fail", names,
+                  CRL_ARRAY_SIZE(names));
+}
+
 void msn__conv_adapter(struct msn__ctx *c, const struct msn__field *f,
                        const struct msn__node *n, void *dst) {
   const char *near;

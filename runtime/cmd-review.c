@@ -9,6 +9,7 @@
  */
 #include "client.h"
 #include "rt-int.h"
+#include "rt-ci.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -164,6 +165,14 @@ static int review_apply(struct store *st, const char *mission,
                          to, "attempt", t.attempts, "reason",
                          o->reject ? "rejected" : "approved"));
   return store_commit(st, err);
+}
+
+int rt_review_decide(struct store *st, const char *mission, const char *task,
+                     int reject, const char *feedback, struct crl_err *err) {
+  struct review_opts o = {
+      .mission = mission, .task = task, .reject = reject, .feedback = feedback};
+
+  return review_apply(st, mission, &o, err);
 }
 
 static void review_done(struct store *st, const char *mission,

@@ -3,7 +3,7 @@
  * done, with a live view on a terminal, plain lines otherwise, or JSON
  * Lines with --json. Running the same file on the same state dir resumes.
  */
-#include "rt-int.h"
+#include "rt-ci.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 static void run_usage(FILE *fp) {
-  fputs("usage: corral run [--state-dir DIR] [--jobs N] [--json] FILE\n\n"
+  fputs("usage: corral run [--state-dir DIR] [--jobs N] [--json]\n"
+        "                  [--ci --out DIR] FILE\n\n"
         "Runs the mission in FILE in the foreground. Running the same file\n"
         "on the same state dir again resumes it: completed tasks are kept\n"
         "and live runs are re-attached.\n\n"
@@ -20,7 +21,13 @@ static void run_usage(FILE *fp) {
         "                   (default $XDG_STATE_HOME/corral)\n"
         "  -j, --jobs N     run at most N tasks at once (default: cores)\n"
         "  --json           print events as JSON Lines on stdout\n"
-        "  -q, --quiet      print nothing but errors\n\n"
+        "  -q, --quiet      print nothing but errors\n"
+        "  --ci             never wait for a human (review gates follow the\n"
+        "                   mission's ci: { review: approve|fail }, default\n"
+        "                   fail); write --out DIR/trace.corral, junit.xml,\n"
+        "                   summary.md; use $GITHUB_STEP_SUMMARY,\n"
+        "                   $GITHUB_OUTPUT and, with GITHUB_ACTIONS=true,\n"
+        "                   ::group:: and ::error:: annotations\n\n"
         "Exit status: 0 all tasks completed, 1 a task failed or was skipped,\n"
         "2 usage or validation error, 4 a limit was exceeded, 5 cancelled.\n",
         fp);
@@ -46,6 +53,9 @@ char *rt_shim_path(void) {
 struct run_args {
   const char *state_dir;
   const char *file;
+  const char *out; /* --out, with --ci */
+  int ci;
+  void (*on_commit)(struct rt_engine *e, void *payload); /* --ci */
   int jobs;
   enum rt_view_mode view;
 };
@@ -55,6 +65,8 @@ static int run_parse(struct run_args *a, int argc, char **argv) {
                                        {"jobs", required_argument, 0, 'j'},
                                        {"json", no_argument, 0, 'J'},
                                        {"quiet", no_argument, 0, 'q'},
+                                       {"ci", no_argument, 0, 'C'},
+                                       {"out", required_argument, 0, 'o'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   char *end;
@@ -72,6 +84,10 @@ static int run_parse(struct run_args *a, int argc, char **argv) {
       a->view = RT_VIEW_JSON;
     else if (c == 'q')
       a->view = RT_VIEW_QUIET;
+    else if (c == 'C')
+      a->ci = 1;
+    else if (c == 'o')
+      a->out = optarg;
     else if (c == 'h')
       return run_usage(stdout), 1;
     else if (c != 'j')
@@ -79,6 +95,8 @@ static int run_parse(struct run_args *a, int argc, char **argv) {
   }
   if (optind != argc - 1)
     return run_usage(stderr), -1;
+  if (a->ci != (a->out != NULL))
+    return rt_errorf("--ci and --out DIR go together"), -1;
   a->file = argv[optind];
   return 0;
 }
@@ -98,6 +116,7 @@ static int run_mission(const struct run_args *a, struct msn_mission *m) {
   o.shim_path = shim;
   o.jobs = a->jobs;
   o.view = a->view;
+  o.on_commit = a->on_commit;
   if (rt_engine_init(&e, &loop, &o, m, &err) < 0) {
     code = err.code == CRL_EVALIDATION_FAILED || err.code == CRL_ECYCLE
                ? RT_EXIT_USAGE
@@ -114,6 +133,28 @@ out:
     rt_errorf("fatal: %s", err.msg);
   free(dir);
   free(shim);
+  return code;
+}
+
+static int run_once(struct msn_mission *m, void *payload) {
+  return run_mission(payload, m);
+}
+
+/* --ci: the state dir is resolved once, for the engine and the reports. */
+static int run_ci(struct run_args *a, struct msn_mission *m) {
+  struct rt_ci_opts o = {NULL, a->out, run_once, a};
+  struct crl_err err = CRL_ERR_INIT;
+  char *dir = NULL;
+  int code;
+
+  if (rt_statedir(&dir, a->state_dir, &err) < 0) {
+    rt_errorf("fatal: %s", err.msg);
+    return RT_EXIT_USAGE;
+  }
+  a->state_dir = o.state_dir = dir;
+  a->on_commit = rt_ci_on_commit;
+  code = rt_ci_run(&o, m);
+  free(dir);
   return code;
 }
 
@@ -134,7 +175,7 @@ static int run_exec(int argc, char **argv) {
     return RT_EXIT_USAGE;
   }
   msn_diags_close(&d);
-  rc = run_mission(&a, m);
+  rc = a.ci ? run_ci(&a, m) : run_mission(&a, m);
   msn_mission_free(m);
   return rc;
 }

@@ -11,10 +11,11 @@
 #include <string.h>
 
 static void show_usage(FILE *fp) {
-  fputs("usage: corral show [--state-dir DIR | --socket PATH] [--json] "
-        "[MISSION]\n\n"
+  fputs("usage: corral show [--state-dir DIR | --socket PATH | --trace FILE]\n"
+        "                   [--json] [MISSION]\n\n"
         "Shows every task of MISSION (default: the most recent one). Without\n"
-        "--state-dir it asks the daemon when one answers on its socket.\n",
+        "--state-dir it asks the daemon when one answers on its socket;\n"
+        "--trace reads a trace file (corral export) directly.\n",
         fp);
 }
 
@@ -178,10 +179,11 @@ static int show_exec(int argc, char **argv) {
   static const struct option opts[] = {{"state-dir", required_argument, 0, 's'},
                                        {"socket", required_argument, 0, 'S'},
                                        {"json", no_argument, 0, 'J'},
+                                       {"trace", required_argument, 0, 't'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   struct crl_err err = CRL_ERR_INIT;
-  const char *sd = NULL, *sock = NULL;
+  const char *sd = NULL, *sock = NULL, *trace = NULL;
   char *dir = NULL, *id = NULL;
   struct store *st = NULL;
   int c, json = 0, rc;
@@ -193,17 +195,21 @@ static int show_exec(int argc, char **argv) {
       sock = optarg;
     else if (c == 'J')
       json = 1;
+    else if (c == 't')
+      trace = optarg;
     else
       return show_usage(c == 'h' ? stdout : stderr),
              c == 'h' ? RT_EXIT_OK : RT_EXIT_USAGE;
   }
   if (argc - optind > 1 || (sd != NULL && sock != NULL))
     return show_usage(stderr), RT_EXIT_USAGE;
-  if (rt_client_wanted(sd, sock))
+  if (trace == NULL && rt_client_wanted(sd, sock))
     return rt_client_show(sock, argv[optind], json);
-  if ((rc = rt_statedir(&dir, sd, &err)) < 0 ||
-      (rc = rt_store_open(&st, dir, &err)) < 0 ||
-      (rc = rt_mission_pick(&id, st, argv[optind], &err)) < 0 ||
+  if (trace != NULL)
+    rc = store_trace_open(&st, trace, 1, &err);
+  else if ((rc = rt_statedir(&dir, sd, &err)) == 0)
+    rc = rt_store_open(&st, dir, &err);
+  if (rc < 0 || (rc = rt_mission_pick(&id, st, argv[optind], &err)) < 0 ||
       (rc = show_mission(st, id, json)) < 0)
     rt_errorf("%s", err.msg[0] ? err.msg : crl_strerror(rc));
   store_close(st);
@@ -212,5 +218,6 @@ static int show_exec(int argc, char **argv) {
   return rc < 0 ? RT_EXIT_FAILED : RT_EXIT_OK;
 }
 
-const struct rt_cmd rt_cmd_show = {"show", "show [--json] [MISSION]",
+const struct rt_cmd rt_cmd_show = {"show",
+                                   "show [--json] [--trace F] [MISSION]",
                                    "show a mission's tasks", show_exec};

@@ -4,16 +4,34 @@
  * top-level --help and --version, and dispatch.
  */
 #include "rt-int.h"
+#include "rt-trace.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const struct rt_cmd *const cmd_table[] = {
-    &rt_cmd_run,    &rt_cmd_validate, &rt_cmd_submit, &rt_cmd_ls,
-    &rt_cmd_show,   &rt_cmd_logs,     &rt_cmd_events, &rt_cmd_approve,
-    &rt_cmd_reject, &rt_cmd_answer,   &rt_cmd_pause,  &rt_cmd_resume,
-    &rt_cmd_cancel, &rt_cmd_costs,    &rt_cmd_gc,     &rt_cmd_daemon,
-    &rt_cmd_agent,  &rt_cmd_sandbox,  &rt_cmd_doctor, NULL};
+static const struct rt_cmd *const cmd_table[] = {&rt_cmd_run,
+                                                 &rt_cmd_validate,
+                                                 &rt_cmd_submit,
+                                                 &rt_cmd_ls,
+                                                 &rt_cmd_show,
+                                                 &rt_cmd_logs,
+                                                 &rt_cmd_events,
+                                                 &rt_cmd_approve,
+                                                 &rt_cmd_reject,
+                                                 &rt_cmd_answer,
+                                                 &rt_cmd_pause,
+                                                 &rt_cmd_resume,
+                                                 &rt_cmd_cancel,
+                                                 &rt_cmd_costs,
+                                                 &rt_cmd_gc,
+                                                 &rt_cmd_daemon,
+                                                 &rt_cmd_agent,
+                                                 &rt_cmd_sandbox,
+                                                 &rt_cmd_doctor,
+                                                 &rt_cmd_export,
+                                                 &rt_cmd_import,
+                                                 &rt_cmd_replay,
+                                                 NULL};
 
 static void main_usage(FILE *fp) {
   fputs("usage: corral [--version] [--help] COMMAND [ARGS]\n\n"

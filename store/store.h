@@ -279,4 +279,56 @@ typedef int (*store_event_cb)(const struct store_event *ev, void *payload);
 int store_event_list(struct store *st, const char *mission, const char *task,
                      int64_t after, store_event_cb cb, void *payload);
 
+/*
+ * Trace files (trace.c, import.c): one mission in a database of its own,
+ * with this store's schema plus trace_meta and trace_blobs. Format
+ * STORE_TRACE_FORMAT; a checksum over every row is verified on open.
+ */
+#define STORE_TRACE_FORMAT 1
+
+/*
+ * Creates the trace at `path` (which must not exist) holding the rows of
+ * `mission` copied from `src`. Add blobs, then store_trace_seal, then
+ * store_close. CRL_EMISSION_NOT_FOUND when `src` has no such mission.
+ */
+int store_trace_create(struct store **out, const char *path, struct store *src,
+                       const char *mission, struct crl_err *err);
+/* Stores a named blob ("mission", "bundle", "log/<run>"), replacing one of
+ * the same name. */
+int store_trace_blob_put(struct store *tr, const char *name, const void *data,
+                         size_t len, struct crl_err *err);
+/* Computes and records the checksum and leaves the file in one piece. */
+int store_trace_seal(struct store *tr, struct crl_err *err);
+/*
+ * Opens a trace read-only. The file size must match its SQLite header, the
+ * format and schema this build's, and (when `verify`) the checksum the rows:
+ * else CRL_EPARSE or CRL_ESCHEMA with the reason in err. Every getter of
+ * this header works on the result; writes fail.
+ */
+int store_trace_open(struct store **out, const char *path, int verify,
+                     struct crl_err *err);
+/* A trace_meta value ("format", "mission", "checksum", ...) into out. */
+int store_trace_meta(struct store *tr, const char *key, char *out, size_t len,
+                     struct crl_err *err);
+typedef int (*store_trace_blob_cb)(const char *name, const void *data,
+                                   size_t len, void *payload);
+/* Blobs whose name starts with `prefix`, by name; the data is borrowed for
+ * the callback. */
+int store_trace_blob_list(struct store *tr, const char *prefix,
+                          store_trace_blob_cb cb, void *payload);
+
+struct store_import {
+  const char *as;       /* the mission id to import as */
+  const char *runs_dir; /* <state dir>/runs: run dirs become runs_dir/<id> */
+  int64_t run_offset;   /* set: added to every run id */
+  int64_t commit_offset;
+  int64_t question_offset;
+};
+
+/* Loads the (verified) trace at `path` into `st` under im->as, with fresh
+ * run, commit, question ids and event sequence numbers, in one transaction.
+ * CRL_EDUPLICATE when im->as exists. */
+int store_trace_import(struct store *st, const char *path,
+                       struct store_import *im, struct crl_err *err);
+
 #endif

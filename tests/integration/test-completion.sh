@@ -18,14 +18,15 @@ comp() {
 }
 
 assert_eq "$(comp s)" "sandbox show submit" "verbs starting with s"
-assert_eq "$(comp re)" "reject resume" "verbs starting with re"
+assert_eq "$(comp re)" "reject replay resume" "verbs starting with re"
 assert_eq "$(comp events --s)" "--since --socket" "events options starting with --s"
 assert_eq "$(comp logs -f --m)" "--mission" "logs option after -f"
 assert_eq "$(comp costs --by t)" "task ticket" "values of costs --by"
 assert_eq "$(comp --help l)" "logs ls" "verbs after a global option"
+assert_eq "$(comp export --format j)" "junit" "values of export --format"
 
 note "every option offered is in the verb's --help"
-for verb in submit ls show logs events approve reject answer pause resume cancel costs gc daemon run; do
+for verb in submit ls show logs events approve reject answer pause resume cancel costs gc daemon run export import replay; do
   help=$(timeout 10 "$CORRAL" "$verb" --help) || fail "corral $verb --help failed"
   for opt in $(comp "$verb" -); do
     [ "$opt" = --help ] || [ "$opt" = --version ] || [ "$opt" = -f ] && continue
