@@ -31,8 +31,11 @@ void shim_sbx_limit(struct shim_sbx *s, int opt, const char *val);
 /* Starts argv in the sandbox with stdin /dev/null and stdout+stderr on
  * logfd; *out is the sandbox init's pid, and status_fd (or -1) the write
  * end of the pipe on which init reports the agent's raw wait status (see
- * sbx_opts). Negative code and err on refusal. */
-int shim_sbx_spawn(pid_t *out, const struct shim_sbx *s, const char *cwd,
+ * sbx_opts). *plan_out, caller-owned, is the run's plan: it holds the run's
+ * cgroup v1 leaves, if any, which sbx_plan_kill empties and sbx_plan_free
+ * removes once the run is over. Negative code and err on refusal. */
+int shim_sbx_spawn(pid_t *out, struct sbx_plan **plan_out,
+                   const struct shim_sbx *s, const char *cwd,
                    const char *cgroup, int logfd, int status_fd, char **argv,
                    struct crl_err *err);
 

@@ -99,7 +99,8 @@ static int shim_sbx_stdio(int logfd) {
   return 0;
 }
 
-int shim_sbx_spawn(pid_t *out, const struct shim_sbx *s, const char *cwd,
+int shim_sbx_spawn(pid_t *out, struct sbx_plan **plan_out,
+                   const struct shim_sbx *s, const char *cwd,
                    const char *cgroup, int logfd, int status_fd, char **argv,
                    struct crl_err *err) {
   struct sbx_opts o = SBX_OPTS_INIT;
@@ -119,7 +120,10 @@ int shim_sbx_spawn(pid_t *out, const struct shim_sbx *s, const char *cwd,
     crl_err_set(err, rc, "stdio: %s", strerror(-rc));
     goto out;
   }
-  rc = sbx_spawn(out, plan, argv, environ, err);
+  if ((rc = sbx_spawn(out, plan, argv, environ, err)) == 0) {
+    *plan_out = plan;
+    plan = NULL;
+  }
 out:
   sbx_plan_free(plan);
   sbx_profile_close(&p);

@@ -51,7 +51,8 @@ static struct {
   char cgroup[4096]; /* this run's cgroup v2 leaf, or "" */
   int cgroup_join;   /* clone3 could not place the agent: it joins itself */
   struct shim_sbx sbx;
-  char detail[1024]; /* why the agent could not start, for the status */
+  struct sbx_plan *plan; /* the sandboxed run's plan: its cgroup v1 leaves */
+  char detail[1024];     /* why the agent could not start, for the status */
   long grace_ms;
   char **argv;
   int dirfd;
@@ -243,6 +244,8 @@ static void shim_cg_create(void) {
 static void shim_cg_remove(void) {
   if (shim.cgroup[0] != '\0')
     rmdir(shim.cgroup);
+  sbx_plan_free(shim.plan);
+  shim.plan = NULL;
 }
 
 /* Default dispositions for every signal and an empty mask. glibc's
@@ -302,8 +305,8 @@ static void shim_spawn_sandboxed(int logfd) {
     shim_die(SHIM_EX_SYS, "pipe2");
   shim.status_fd = sp[0];
   shim.started_ms = shim_now_ms();
-  rc = shim_sbx_spawn(&pid, &shim.sbx, shim.cwd, shim.cgroup, logfd, sp[1],
-                      shim.argv, &err);
+  rc = shim_sbx_spawn(&pid, &shim.plan, &shim.sbx, shim.cwd, shim.cgroup, logfd,
+                      sp[1], shim.argv, &err);
   close(sp[1]);
   close(logfd);
   if (rc == 0) {
@@ -428,6 +431,9 @@ static void shim_signal_all(int sig) {
   /* cgroup.kill reaches every member at once, however fast it forks. */
   if (sig == SIGKILL && shim.cgroup[0] != '\0')
     shim_cg_write("cgroup.kill", "1");
+  /* v1 has no cgroup.kill: the plan's leaves are emptied by hand. */
+  if (sig == SIGKILL)
+    sbx_plan_kill(shim.plan);
   if (shim.agent > 0 && shim.end != SHIM_SPAWN_ERROR)
     kill(-shim.agent, sig);
   shim_signal_tree(sig);

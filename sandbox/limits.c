@@ -1,16 +1,20 @@
 /*
  * Resource limits of one run. The parent writes memory.max, pids.max and
  * cpu.max into the run's cgroup v2 leaf, enabling the controllers in the
- * leaf's parent first when the parent has them; the child sets rlimits just
- * before it drops its privileges. A profile value of 0 means the default,
- * and the defaults are generous so that node, git, compilers and test
- * suites never notice them: memory max(4 GiB, half the RAM), 4096 tasks, no
- * CPU cap, no core files, at least 4096 open files, and no file-size limit.
- * A default that the host cannot enforce is skipped; a limit the profile
- * asks for explicitly is refused with the fix, never silently dropped. The
- * task count falls back to RLIMIT_NPROC, which in the run's own user
- * namespace counts only the run's tasks; memory and CPU have no honest
- * fallback (RLIMIT_AS breaks every JIT and sanitizer), so they refuse.
+ * leaf's parent first when the parent has them; a limit whose v2 controller
+ * is not there (a hybrid host binds them all to v1) goes on a cgroup v1 leaf
+ * of the run instead, when the caller may make one (cgroup1.c: root, or a
+ * delegated v1 subtree); the child sets rlimits just before it drops its
+ * privileges. A profile value of 0 means the default, and the defaults are
+ * generous so that node, git, compilers and test suites never notice them:
+ * memory max(4 GiB, half the RAM), 4096 tasks, no CPU cap, no core files,
+ * at least 4096 open files, and no file-size limit. A default that the host
+ * cannot enforce is skipped; a limit the profile asks for explicitly is
+ * refused with the fix, never silently dropped. Without a cgroup of either
+ * version the task count falls back to RLIMIT_NPROC, which in the run's own
+ * user namespace counts only the run's tasks (but never binds root); memory
+ * and CPU have no honest fallback (RLIMIT_AS breaks every JIT and
+ * sanitizer), so they refuse.
  */
 #include "sbx-int.h"
 
@@ -31,7 +35,8 @@
 #define LIMITS_FIX                                                        \
   "fix: run corral under `systemd-run --user --scope -p Delegate=yes "    \
   "corral ...` so it gets a delegated cgroup v2 subtree (on a cgroup v1 " \
-  "or hybrid host, boot with systemd.unified_cgroup_hierarchy=1 first)"
+  "or hybrid host, boot with systemd.unified_cgroup_hierarchy=1 first, "  \
+  "or run corral as root, which uses the v1 controllers)"
 
 /* One limit to write: controller, file in the leaf, value, and whether the
  * profile asked for it (then it must hold). */
@@ -39,6 +44,7 @@ struct limits_one {
   const char *ctl;
   const char *file;
   char val[64];
+  long long num; /* the value for the v1 fallback (cgroup1.c's units) */
   int explicit;
   int has_fallback;
 };
@@ -69,7 +75,7 @@ static int limits_listed(const char *dir, const char *file, const char *word) {
   return found;
 }
 
-static int limits_write(const char *dir, const char *file, const char *val) {
+int sbx__cg_write(const char *dir, const char *file, const char *val) {
   char *path;
   ssize_t len = (ssize_t)strlen(val), n = -1;
   int fd, rc = 0;
@@ -97,7 +103,7 @@ static int limits_enable(const char *leaf, const char *ctl) {
     *slash = '\0';
     if (limits_listed(parent, "cgroup.controllers", ctl)) {
       xasprintf(&req, "+%s", ctl);
-      rc = limits_write(parent, "cgroup.subtree_control", req);
+      rc = sbx__cg_write(parent, "cgroup.subtree_control", req);
       free(req);
     }
   }
@@ -105,37 +111,62 @@ static int limits_enable(const char *leaf, const char *ctl) {
   return rc;
 }
 
-static int limits_apply(const char *leaf, const struct limits_one *l,
-                        struct crl_err *err) {
-  int rc = limits_enable(leaf, l->ctl);
+/* The limit on the v2 leaf: 0, or why not. */
+static int limits_v2(const char *leaf, const struct limits_one *l) {
+  int rc;
+
+  if (leaf == NULL)
+    return -ENOENT;
+  if ((rc = limits_enable(leaf, l->ctl)) < 0)
+    return rc;
+  return sbx__cg_write(leaf, l->file, l->val);
+}
+
+static int limits_apply(const char *leaf, struct sbx__cg1 *cg1,
+                        const struct limits_one *l, struct crl_err *err) {
+  int rc = limits_v2(leaf, l), rc1 = -ENOENT;
 
   if (rc == 0)
-    rc = limits_write(leaf, l->file, l->val);
-  if (rc == 0 || !l->explicit || l->has_fallback) {
-    if (rc < 0)
-      log_info("%s: %s=%s not set in %s (%s): %s", __func__, l->file, l->val,
-               leaf, crl_strerror(rc),
-               l->has_fallback ? "rlimit fallback" : "default skipped");
+    return 0;
+  if (cg1 != NULL && (rc1 = sbx__cg1_limit(cg1, l->ctl, l->num)) == 0) {
+    log_debug("%s: %s=%s on cgroup v1 leaf %s", __func__, l->ctl, l->val,
+              sbx__cg1_describe(cg1, l->ctl));
     return 0;
   }
+  if (!l->explicit || l->has_fallback) {
+    log_info("%s: %s=%s not set (cgroup v2 %s: %s; v1: %s): %s", __func__,
+             l->ctl, l->val, leaf != NULL ? leaf : "no leaf", crl_strerror(rc),
+             crl_strerror(rc1),
+             l->has_fallback ? "rlimit fallback" : "default skipped");
+    return 0;
+  }
+  if (leaf == NULL)
+    return crl_err_set(err, CRL_ESANDBOX,
+                       "the profile limits %s but this host gives corral no "
+                       "cgroup v2 leaf for the run and no writable cgroup v1 "
+                       "%s hierarchy (%s); " LIMITS_FIX,
+                       l->ctl, l->ctl, crl_strerror(rc1));
   return crl_err_set(err, CRL_ESANDBOX,
                      "the profile limits %s but the cgroup v2 %s controller "
-                     "cannot be used in %s (%s); " LIMITS_FIX,
-                     l->ctl, l->ctl, leaf, crl_strerror(rc));
+                     "cannot be used in %s (%s) and no cgroup v1 %s "
+                     "hierarchy is writable (%s); " LIMITS_FIX,
+                     l->ctl, l->ctl, leaf, crl_strerror(rc), l->ctl,
+                     crl_strerror(rc1));
 }
 
 /* The limits of p, defaults filled in; returns how many were set. */
 static size_t limits_list(struct limits_one *out, const struct sbx_profile *p) {
   size_t n = 0;
+  long long mem = p->memory > 0 ? p->memory : limits_default_memory();
+  long long pids = p->pids > 0 ? p->pids : LIMITS_PIDS;
 
-  out[n] = (struct limits_one){"memory", "memory.max", "", p->memory > 0, 0};
-  snprintf(out[n++].val, sizeof(out->val), "%lld",
-           (long long)(p->memory > 0 ? p->memory : limits_default_memory()));
-  out[n] = (struct limits_one){"pids", "pids.max", "", p->pids > 0, 1};
-  snprintf(out[n++].val, sizeof(out->val), "%lld",
-           (long long)(p->pids > 0 ? p->pids : LIMITS_PIDS));
+  out[n] =
+      (struct limits_one){"memory", "memory.max", "", mem, p->memory > 0, 0};
+  snprintf(out[n++].val, sizeof(out->val), "%lld", mem);
+  out[n] = (struct limits_one){"pids", "pids.max", "", pids, p->pids > 0, 1};
+  snprintf(out[n++].val, sizeof(out->val), "%lld", pids);
   if (p->cpu_percent > 0) {
-    out[n] = (struct limits_one){"cpu", "cpu.max", "", 1, 0};
+    out[n] = (struct limits_one){"cpu", "cpu.max", "", p->cpu_percent, 1, 0};
     snprintf(out[n++].val, sizeof(out->val), "%lld %d",
              (long long)p->cpu_percent * LIMITS_CPU_PERIOD / 100,
              LIMITS_CPU_PERIOD);
@@ -144,22 +175,15 @@ static size_t limits_list(struct limits_one *out, const struct sbx_profile *p) {
 }
 
 int sbx__limits_cgroup(const struct sbx_profile *p, const char *cgroup,
-                       struct crl_err *err) {
+                       struct sbx__cg1 *cg1, struct crl_err *err) {
   struct limits_one lim[3];
   size_t n;
   int rc = 0;
 
   assert(p != NULL);
   n = limits_list(lim, p);
-  for (size_t i = 0; i < n && rc == 0; i++) {
-    if (cgroup != NULL)
-      rc = limits_apply(cgroup, &lim[i], err);
-    else if (lim[i].explicit && !lim[i].has_fallback)
-      rc = crl_err_set(err, CRL_ESANDBOX,
-                       "the profile limits %s but this host gives corral no "
-                       "cgroup v2 leaf for the run; " LIMITS_FIX,
-                       lim[i].ctl);
-  }
+  for (size_t i = 0; i < n && rc == 0; i++)
+    rc = limits_apply(cgroup, cg1, &lim[i], err);
   return rc;
 }
 

@@ -490,6 +490,8 @@ static int plan_facts(struct sbx_plan *pl, const struct sbx_profile *p,
     return crl_err_set(err, -ENOTDIR, "workdir %s: not a directory", wd);
   pl->home = xstrdup(o->home != NULL ? o->home : "/home/agent");
   pl->cgroup = o->cgroup != NULL ? xstrdup(o->cgroup) : NULL;
+  /* Leaves are made at spawn time, only for limits v2 cannot hold. */
+  pl->cg1 = p->enabled ? sbx__cg1_new() : NULL;
   pl->status_fd = o->status_fd;
   if (o->status_fd >= 0 &&
       (o->status_fd < 3 || fcntl(o->status_fd, F_GETFD) < 0))
@@ -547,6 +549,10 @@ out:
   return rc;
 }
 
+int sbx_plan_kill(const struct sbx_plan *plan) {
+  return plan != NULL ? sbx__cg1_kill(plan->cg1) : 0;
+}
+
 void sbx_plan_free(struct sbx_plan *pl) {
   if (pl == NULL)
     return;
@@ -559,6 +565,7 @@ void sbx_plan_free(struct sbx_plan *pl) {
   free(pl->workdir);
   free(pl->home);
   free(pl->cgroup);
+  sbx__cg1_free(pl->cg1);
   free(pl->keep_fds);
   sbx__bpf_free(&pl->bpf);
   sbx__landlock_close(&pl->landlock);

@@ -4,7 +4,8 @@
  * mount namespace inside it (an AppArmor policy may allow the first and
  * strip its capabilities, which only the second reveals), another forked
  * child installs an allow-all seccomp filter, Landlock reports its ABI, and
- * a cgroup leaf is created and removed where the runtime would put runs.
+ * a cgroup leaf is created and removed where the runtime would put runs,
+ * in the v2 hierarchy and in each v1 one the fallback would use.
  * For each thing missing the probe writes the exact fix, from the sysctls
  * that explain it. `corral doctor` prints this; the plan uses it to refuse.
  */
@@ -219,6 +220,27 @@ static void probe_cgroup(struct sbx_host *out) {
   free(self);
 }
 
+/* The v1 hierarchies where a run could get a leaf (cgroup1.c). */
+static void probe_cgroup1(struct sbx_host *out) {
+  static const char *const ctls[] = {"pids", "memory", "cpu", "freezer"};
+  size_t len = 0;
+
+  out->cgroup1[0] = '\0';
+  for (size_t i = 0; i < CRL_ARRAY_SIZE(ctls); i++)
+    if (sbx__cg1_usable(ctls[i]))
+      len += (size_t)snprintf(out->cgroup1 + len, sizeof(out->cgroup1) - len,
+                              "%s%s", len > 0 ? " " : "", ctls[i]);
+}
+
+const char *sbx_host_limit_mechanism(const struct sbx_host *h,
+                                     const char *ctl) {
+  if (h->cgroup_writable && probe_listed(h->controllers, ctl))
+    return "cgroup v2";
+  if (probe_listed(h->cgroup1, ctl))
+    return "cgroup v1";
+  return strcmp(ctl, "pids") == 0 ? "RLIMIT_NPROC" : "none";
+}
+
 int sbx_simulate_missing(const char *feature) {
   const char *v = getenv("CORRAL_SANDBOX_SIMULATE_MISSING");
   size_t n = strlen(feature);
@@ -267,6 +289,7 @@ int sbx_host_probe(struct sbx_host *out) {
   out->seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 &&
                  probe_in_child(probe_seccomp_child) == 0;
   probe_cgroup(out);
+  probe_cgroup1(out);
   probe_simulate(out);
   return 0;
 }

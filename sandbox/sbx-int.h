@@ -51,11 +51,35 @@ int sbx__landlock_abi(void);
 /* The message naming what is missing and the fix, when the ABI is 0. */
 void sbx__landlock_fix(char *out, size_t outlen);
 
-/* limits.c: cgroup v2 limits on the run's leaf (parent side), rlimits in
- * the child. Defaults never break git or node. */
+/* cgroup1.c: the cgroup v1 fallback, one leaf per hierarchy per run.
+ * sbx__cg1_usable: 1 when the caller may make a leaf in ctl's (pids,
+ * memory, cpu, freezer) v1 hierarchy. sbx__cg1_new: an object with no leaf
+ * yet (leaves are made by the first limit set in each hierarchy).
+ * sbx__cg1_limit: makes ctl's leaf and writes its limit, val in bytes
+ * (memory), tasks (pids) or percent of a CPU (cpu); -errno. sbx__cg1_attach:
+ * moves pid into every leaf made (and a freezer leaf when possible); no-op
+ * without leaves. sbx__cg1_describe: ctl's leaf path, or NULL (borrowed).
+ * sbx__cg1_kill: SIGKILLs the leaves' members until none is left (-EBUSY
+ * if that never happens). sbx__cg1_free: kills, removes the leaves, frees;
+ * NULL-safe. */
+struct sbx__cg1;
+int sbx__cg1_usable(const char *ctl);
+struct sbx__cg1 *sbx__cg1_new(void);
+int sbx__cg1_limit(struct sbx__cg1 *cg, const char *ctl, long long val);
+int sbx__cg1_attach(struct sbx__cg1 *cg, pid_t pid);
+const char *sbx__cg1_describe(const struct sbx__cg1 *cg, const char *ctl);
+int sbx__cg1_kill(const struct sbx__cg1 *cg);
+void sbx__cg1_free(struct sbx__cg1 *cg);
+
+/* limits.c: each limit goes on the run's cgroup v2 leaf when its
+ * controller is there, else on a v1 leaf (cg1, may be NULL), else to the
+ * rlimit fallback or, for an explicit limit without one, a refusal
+ * (parent side); rlimits in the child. Defaults never break git or node.
+ * sbx__cg_write writes val to dir/file: 0 or -errno. */
 int sbx__limits_cgroup(const struct sbx_profile *p, const char *cgroup,
-                       struct crl_err *err);
+                       struct sbx__cg1 *cg1, struct crl_err *err);
 int sbx__limits_rlimits(const struct sbx_profile *p);
+int sbx__cg_write(const char *dir, const char *file, const char *val);
 
 /*
  * The spawn side (plan.c, profile.c, ns.c, mount.c, net.c, init.c,
@@ -91,8 +115,9 @@ struct sbx_plan {
   struct sbx_profile profile; /* a deep copy */
   char *workdir;              /* canonical; the command's cwd */
   char *home;
-  char *cgroup;  /* a cgroup v2 leaf, or NULL */
-  int *keep_fds; /* sorted, unique, all >= 3 */
+  char *cgroup;         /* a cgroup v2 leaf, or NULL */
+  struct sbx__cg1 *cg1; /* the v1 fallback's leaves (NULL: "none") */
+  int *keep_fds;        /* sorted, unique, all >= 3 */
   size_t nkeep_fds;
   int status_fd; /* init's status pipe (sbx_opts), or -1 */
   struct sbx__op *ops;

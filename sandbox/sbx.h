@@ -78,7 +78,16 @@ struct sbx_plan;
  */
 int sbx_plan_new(struct sbx_plan **out, const struct sbx_profile *p,
                  const struct sbx_opts *o, struct crl_err *err);
+/* Frees plan; NULL-safe. When spawning put the sandbox in cgroup v1
+ * leaves of the plan's own (the fallback for limits on a host without
+ * cgroup v2 controllers), whatever is left in them is SIGKILLed and the
+ * leaves are removed first: free the plan only once the run is over. */
 void sbx_plan_free(struct sbx_plan *plan);
+
+/* SIGKILLs every process in the plan's cgroup v1 leaves, until none is
+ * left (v1 has no cgroup.kill). 0, or -EBUSY when some survive; 0 with
+ * no leaves. For the end of a run, before sbx_plan_free. */
+int sbx_plan_kill(const struct sbx_plan *plan);
 
 /*
  * Starts argv (PATH-searched with envp's PATH) inside the sandbox, as a
@@ -102,6 +111,8 @@ struct sbx_host {
   int cgroup2;         /* a cgroup v2 hierarchy is mounted */
   int cgroup_writable; /* we may create a leaf (delegation) */
   char controllers[256];
+  char cgroup1[64];     /* the cgroup v1 hierarchies a run may get a leaf
+                           in (the fallback): "pids memory cpu freezer" */
   char userns_fix[512]; /* how to enable what is missing */
   char landlock_fix[512];
   char cgroup_fix[512];
@@ -109,9 +120,15 @@ struct sbx_host {
 
 int sbx_host_probe(struct sbx_host *out);
 
+/* How a run's ctl limit ("memory", "pids" or "cpu") is enforced on host h:
+ * "cgroup v2", "cgroup v1", "RLIMIT_NPROC" (pids only) or "none". A
+ * static string. */
+const char *sbx_host_limit_mechanism(const struct sbx_host *h, const char *ctl);
+
 /* 1 when CORRAL_SANDBOX_SIMULATE_MISSING (a comma list of userns, landlock,
- * seccomp, cgroup) names `feature`: the tests' way to play a host without
- * it. It can only make corral refuse more, never less. */
+ * seccomp, cgroup, cgroup1; cgroup takes v1 away too) names `feature`: the
+ * tests' way to play a host without it. It can only make corral refuse
+ * more, never less. */
 int sbx_simulate_missing(const char *feature);
 
 #endif

@@ -318,8 +318,8 @@ static int spawn_cgroup(const struct sbx_plan *plan, int *cgfd,
 
   /* Without a leaf this still refuses a profile whose explicit limits would
    * otherwise go unenforced (fail closed). */
-  if ((rc = sbx__limits_cgroup(&plan->profile, plan->cgroup, err)) < 0 ||
-      plan->cgroup == NULL)
+  rc = sbx__limits_cgroup(&plan->profile, plan->cgroup, plan->cg1, err);
+  if (rc < 0 || plan->cgroup == NULL)
     return rc;
   if ((*cgfd = open(plan->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
     return crl_err_set(err, -errno, "cgroup %s: %s", plan->cgroup,
@@ -327,13 +327,22 @@ static int spawn_cgroup(const struct sbx_plan *plan, int *cgfd,
   return 0;
 }
 
-/* Releases the child once its maps are written. A socket, so a child that
- * died already costs an EPIPE, not a SIGPIPE. */
+/* Releases the child once its maps are written and it is in the run's
+ * cgroup v1 leaves, if any: it waits for this byte before anything else,
+ * so init and the command are born inside. A socket, so a child that died
+ * already costs an EPIPE, not a SIGPIPE. */
 static int spawn_release(struct spawn_ctx *c, pid_t pid, struct crl_err *err) {
   int rc;
 
   if ((rc = sbx__ns_map(pid, err)) < 0)
     return rc;
+  /* Fail closed: a limit written on a leaf the child is not in holds
+   * nothing. */
+  if ((rc = sbx__cg1_attach(c->plan->cg1, pid)) < 0)
+    return crl_err_set(err, rc,
+                       "move the sandbox into its cgroup v1 "
+                       "leaves: %s",
+                       strerror(-rc));
   if (send(c->sync[1], "1", 1, MSG_NOSIGNAL) != 1)
     return crl_err_set(err, -errno, "release the sandbox child: %s",
                        strerror(errno));

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,19 +126,20 @@ Test(sbx_limits, rlimit_nproc_follows_the_profile) {
 Test(sbx_limits, no_leaf_is_fine_for_defaults_and_pids) {
   struct sbx_profile p = {0}, pids = {.pids = 100};
 
-  cr_assert_eq(sbx__limits_cgroup(&p, NULL, NULL), 0);
-  cr_assert_eq(sbx__limits_cgroup(&pids, NULL, NULL), 0, "rlimit fallback");
+  cr_assert_eq(sbx__limits_cgroup(&p, NULL, NULL, NULL), 0);
+  cr_assert_eq(sbx__limits_cgroup(&pids, NULL, NULL, NULL), 0,
+               "rlimit fallback");
 }
 
 Test(sbx_limits, no_leaf_refuses_an_explicit_memory_or_cpu_limit) {
   struct sbx_profile mem = {.memory = GIB}, cpu = {.cpu_percent = 50};
   struct crl_err err = CRL_ERR_INIT;
 
-  cr_assert_eq(sbx__limits_cgroup(&mem, NULL, &err), CRL_ESANDBOX);
+  cr_assert_eq(sbx__limits_cgroup(&mem, NULL, NULL, &err), CRL_ESANDBOX);
   cr_assert_not_null(strstr(err.msg, "memory"), "%s", err.msg);
   cr_assert_not_null(strstr(err.msg, "systemd-run --user --scope -p "
                                      "Delegate=yes"));
-  cr_assert_eq(sbx__limits_cgroup(&cpu, NULL, &err), CRL_ESANDBOX);
+  cr_assert_eq(sbx__limits_cgroup(&cpu, NULL, NULL, &err), CRL_ESANDBOX);
   cr_assert_not_null(strstr(err.msg, "cpu"), "%s", err.msg);
 }
 
@@ -145,7 +147,7 @@ Test(sbx_limits, writes_explicit_limits_into_the_leaf) {
   struct sbx_profile p = {.memory = GIB, .pids = 100, .cpu_percent = 150};
 
   fake_tree("cpuset cpu io memory pids\n");
-  cr_assert_eq(sbx__limits_cgroup(&p, leaf, NULL), 0);
+  cr_assert_eq(sbx__limits_cgroup(&p, leaf, NULL, NULL), 0);
   cr_assert_str_eq(get(leaf, "memory.max"), "1073741824");
   cr_assert_str_eq(get(leaf, "pids.max"), "100");
   cr_assert_str_eq(get(leaf, "cpu.max"), "150000 100000");
@@ -157,7 +159,7 @@ Test(sbx_limits, writes_defaults_and_leaves_cpu_alone) {
   struct sbx_profile p = {0};
 
   fake_tree("memory pids cpu");
-  cr_assert_eq(sbx__limits_cgroup(&p, leaf, NULL), 0);
+  cr_assert_eq(sbx__limits_cgroup(&p, leaf, NULL, NULL), 0);
   cr_assert_geq(strtoll(get(leaf, "memory.max"), NULL, 10), 4 * GIB);
   cr_assert_str_eq(get(leaf, "pids.max"), "4096");
   cr_assert_str_eq(get(leaf, "cpu.max"), "max 100000\n");
@@ -168,10 +170,11 @@ Test(sbx_limits, missing_controller_skips_defaults_refuses_explicit) {
   struct crl_err err = CRL_ERR_INIT;
 
   fake_tree("cpuset hugetlb");
-  cr_assert_eq(sbx__limits_cgroup(&def, leaf, NULL), 0);
+  cr_assert_eq(sbx__limits_cgroup(&def, leaf, NULL, NULL), 0);
   cr_assert_str_eq(get(leaf, "memory.max"), "max\n");
-  cr_assert_eq(sbx__limits_cgroup(&pids, leaf, NULL), 0, "rlimit fallback");
-  cr_assert_eq(sbx__limits_cgroup(&mem, leaf, &err), CRL_ESANDBOX);
+  cr_assert_eq(sbx__limits_cgroup(&pids, leaf, NULL, NULL), 0,
+               "rlimit fallback");
+  cr_assert_eq(sbx__limits_cgroup(&mem, leaf, NULL, &err), CRL_ESANDBOX);
   cr_assert_not_null(strstr(err.msg, leaf), "%s", err.msg);
   cr_assert_not_null(strstr(err.msg, "Delegate=yes"));
 }
@@ -202,14 +205,64 @@ Test(sbx_limits_real, leaf_when_delegated, .timeout = 30) {
   cr_assert_not_null(dir);
   xasprintf(&rleaf, "%s/limits-test-%ld", dir, (long)getpid());
   cr_assert_eq(mkdir(rleaf, 0755), 0, "%s: %s", rleaf, strerror(errno));
-  cr_assert_eq(sbx__limits_cgroup(&def, rleaf, &err), 0, "%s", err.msg);
+  cr_assert_eq(sbx__limits_cgroup(&def, rleaf, NULL, &err), 0, "%s", err.msg);
   if (strstr(h.controllers, "memory") != NULL) {
-    cr_assert_eq(sbx__limits_cgroup(&mem, rleaf, &err), 0, "%s", err.msg);
+    cr_assert_eq(sbx__limits_cgroup(&mem, rleaf, NULL, &err), 0, "%s", err.msg);
     cr_assert_str_eq(get(rleaf, "memory.max"), "1073741824\n");
   } else {
-    cr_assert_eq(sbx__limits_cgroup(&mem, rleaf, &err), CRL_ESANDBOX);
+    cr_assert_eq(sbx__limits_cgroup(&mem, rleaf, NULL, &err), CRL_ESANDBOX);
   }
   rmdir(rleaf);
   free(rleaf);
   free(dir);
+}
+
+/* The cgroup v1 fallback, where this caller may write the v1 pids and
+ * memory hierarchies (root on a hybrid host): the limits land in the run's
+ * own leaves, a child moved in is killed with them, and they go away. */
+Test(sbx_limits_real, v1_fallback_leaves, .timeout = 30) {
+  struct sbx_profile p = {.memory = GIB, .pids = 100};
+  struct crl_err err = CRL_ERR_INIT;
+  struct sbx__cg1 *cg;
+  char *pids, *mem, *procs;
+  pid_t kid;
+  int st;
+
+  if (!sbx__cg1_usable("pids") || !sbx__cg1_usable("memory"))
+    cr_skip_test("no writable cgroup v1 pids and memory here");
+  cg = sbx__cg1_new();
+  cr_assert_eq(sbx__limits_cgroup(&p, NULL, cg, &err), 0, "%s", err.msg);
+  pids = xstrdup(sbx__cg1_describe(cg, "pids"));
+  mem = xstrdup(sbx__cg1_describe(cg, "memory"));
+  cr_assert_str_eq(get(pids, "pids.max"), "100\n");
+  cr_assert_str_eq(get(mem, "memory.limit_in_bytes"), "1073741824\n");
+  if ((kid = fork()) == 0) {
+    pause();
+    _exit(0);
+  }
+  cr_assert_eq(sbx__cg1_attach(cg, kid), 0);
+  xasprintf(&procs, "%ld\n", (long)kid);
+  cr_assert_str_eq(get(pids, "cgroup.procs"), procs);
+  cr_assert_eq(sbx__cg1_kill(cg), 0);
+  cr_assert_eq(waitpid(kid, &st, 0), kid);
+  cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+  sbx__cg1_free(cg);
+  cr_assert_neq(access(pids, F_OK), 0, "%s removed", pids);
+  cr_assert_neq(access(mem, F_OK), 0, "%s removed", mem);
+  free(procs);
+  free(pids);
+  free(mem);
+}
+
+Test(sbx_limits, simulated_missing_v1_refuses_explicit_memory) {
+  struct sbx_profile mem = {.memory = GIB};
+  struct crl_err err = CRL_ERR_INIT;
+  struct sbx__cg1 *cg = sbx__cg1_new();
+
+  setenv("CORRAL_SANDBOX_SIMULATE_MISSING", "cgroup1", 1);
+  cr_assert_eq(sbx__limits_cgroup(&mem, NULL, cg, &err), CRL_ESANDBOX);
+  cr_assert_not_null(strstr(err.msg, "cgroup v1"), "%s", err.msg);
+  cr_assert_null(sbx__cg1_describe(cg, "memory"));
+  sbx__cg1_free(cg);
+  unsetenv("CORRAL_SANDBOX_SIMULATE_MISSING");
 }

@@ -45,6 +45,8 @@ struct run {
   int status; /* exit code, or 128+signal */
   char out[8192];
   struct crl_err err;
+  struct sbx_plan *plan; /* freed once the run is over (run_wait): it
+                            holds the run's cgroup v1 leaves, if any */
 };
 
 static char *const run_env[] = {"PATH=/usr/bin:/bin", "HOME=/home/agent", NULL};
@@ -60,10 +62,12 @@ static void run_read(int fd, struct run *r) {
   r->out[n] = '\0';
 }
 
-static int run_wait(pid_t pid) {
+static int run_wait(struct run *r, pid_t pid) {
   int st;
 
   cr_assert_eq(waitpid(pid, &st, 0), pid);
+  sbx_plan_free(r->plan);
+  r->plan = NULL;
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -85,7 +89,10 @@ static pid_t run_start_p(struct run *r, const struct sbx_profile *p,
   dup2(saved, 1);
   close(saved);
   close(pfd[1]);
-  sbx_plan_free(plan);
+  if (r->rc == 0)
+    r->plan = plan;
+  else
+    sbx_plan_free(plan);
   *outfd = pfd[0];
   return pid;
 }
@@ -110,7 +117,7 @@ static void run_argv(struct run *r, const char *profile, char *const argv[],
   run_read(fd, r);
   close(fd);
   if (r->rc == 0)
-    r->status = run_wait(pid);
+    r->status = run_wait(r, pid);
 }
 
 static void run_sh(struct run *r, const char *profile, const char *script) {
@@ -248,13 +255,13 @@ Test(sbx_spawn, init_forwards_sigterm_and_sigusr1_kills_all) {
   cr_assert_eq(r.rc, 0, "%s", r.err.msg);
   cr_assert_eq(read(fd, buf, 6), 6);
   kill(pid, SIGTERM);
-  cr_assert_eq(run_wait(pid), 3);
+  cr_assert_eq(run_wait(&r, pid), 3);
   close(fd);
   argv[2] = "echo ready; sleep 1000";
   pid = run_start(&r, "agent", argv, &o, &fd);
   cr_assert_eq(read(fd, buf, 6), 6);
   kill(pid, SIGUSR1);
-  cr_assert_eq(run_wait(pid), 128 + SIGKILL);
+  cr_assert_eq(run_wait(&r, pid), 128 + SIGKILL);
   close(fd);
 }
 
@@ -332,7 +339,7 @@ Test(sbx_spawn, profile_paths_are_writable_readonly_or_hidden) {
   run_read(fd, &r);
   close(fd);
   cr_assert_eq(r.rc, 0, "%s", r.err.msg);
-  cr_assert_eq(run_wait(pid), 0);
+  cr_assert_eq(run_wait(&r, pid), 0);
   /* The hidden file is /dev/null on a nodev mount: it cannot be opened. */
   cr_assert_str_eq(r.out, "0\n2\n0\n1\n", "%s", r.out);
   snprintf(buf, sizeof(buf), "%s/f", rw);
