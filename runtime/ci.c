@@ -16,6 +16,7 @@
  * records the decisions, so it replays.
  */
 #include "rt-ci.h"
+#include "rt-json.h"
 #include "rt-trace.h"
 
 #include <errno.h>
@@ -63,21 +64,6 @@ static int ci_pending_cb(const struct store_task *t, void *payload) {
   return 0;
 }
 
-static void ci_event(struct store *st, const char *mission, const char *task,
-                     const char *kind, json_t *data) {
-  struct store_event ev = {0};
-  char *s = json_dumps(data, JSON_COMPACT);
-
-  ev.ts = crl_time_wall_ms();
-  ev.mission = mission;
-  ev.task = task;
-  ev.kind = kind;
-  ev.data = s;
-  store_event_append(st, &ev, NULL);
-  free(s);
-  json_decref(data);
-}
-
 static int ci_fail_review(struct store *st, const char *mission,
                           const char *task, struct crl_err *err) {
   static const char reason[] = "review required (ci.review: fail)";
@@ -88,10 +74,12 @@ static int ci_fail_review(struct store *st, const char *mission,
       (rc = store_task_set_state(st, mission, task, "failed", t.attempts,
                                  reason, -1, crl_time_wall_ms(), err)) < 0)
     return rc;
-  ci_event(st, mission, task, "review", json_pack("{s:s}", "decision", "fail"));
-  ci_event(st, mission, task, "state",
-           json_pack("{s:s, s:s, s:i, s:s}", "from", "pending_review", "to",
-                     "failed", "attempt", t.attempts, "reason", reason));
+  rt_store_event(st, mission, task, "review",
+                 json_pack("{s:s}", "decision", "fail"));
+  rt_store_event(st, mission, task, "state",
+                 json_pack("{s:s, s:s, s:i, s:s}", "from", "pending_review",
+                           "to", "failed", "attempt", t.attempts, "reason",
+                           reason));
   return store_commit(st, err);
 }
 
@@ -142,9 +130,9 @@ static int ci_skip_dependents(struct store *st, const struct msn_mission *m,
       more = 1;
       rc = store_task_set_state(st, m->name, m->tasks[i].id, "skipped", 0,
                                 reason, -1, crl_time_wall_ms(), err);
-      ci_event(st, m->name, m->tasks[i].id, "state",
-               json_pack("{s:s, s:s, s:i, s:s}", "from", "pending", "to",
-                         "skipped", "attempt", 0, "reason", reason));
+      rt_store_event(st, m->name, m->tasks[i].id, "state",
+                     json_pack("{s:s, s:s, s:i, s:s}", "from", "pending", "to",
+                               "skipped", "attempt", 0, "reason", reason));
     }
   }
   for (size_t i = 0; i < m->ntasks; i++)

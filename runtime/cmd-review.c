@@ -9,6 +9,7 @@
  */
 #include "client.h"
 #include "rt-int.h"
+#include "rt-json.h"
 #include "rt-ci.h"
 
 #include <errno.h>
@@ -105,21 +106,6 @@ static int review_lock(int *fd, const char *state_dir, const char *mission,
                      mission, pid);
 }
 
-static void review_event(struct store *st, const char *mission,
-                         const char *task, const char *kind, json_t *data) {
-  struct store_event ev = {0};
-  char *s = json_dumps(data, JSON_COMPACT);
-
-  ev.ts = crl_time_wall_ms();
-  ev.mission = mission;
-  ev.task = task;
-  ev.kind = kind;
-  ev.data = s;
-  store_event_append(st, &ev, NULL);
-  free(s);
-  json_decref(data);
-}
-
 /* An approved plan sends the task back to run its work. */
 static int review_plan(struct store *st, const char *mission,
                        const struct review_opts *o, const struct store_task *t,
@@ -130,8 +116,8 @@ static int review_plan(struct store *st, const char *mission,
                                  "plan approved", -1, -1, err)) < 0 ||
       (rc = store_task_set_phase(st, mission, o->task, "work", err)) < 0)
     return rc;
-  review_event(st, mission, o->task, "review",
-               json_pack("{s:s}", "decision", "approve-plan"));
+  rt_store_event(st, mission, o->task, "review",
+                 json_pack("{s:s}", "decision", "approve-plan"));
   return store_commit(st, err);
 }
 
@@ -156,14 +142,14 @@ static int review_apply(struct store *st, const char *mission,
       (rc = store_task_set_feedback(st, mission, o->task, o->feedback, err)) <
           0)
     return rc;
-  review_event(st, mission, o->task, "review",
-               json_pack("{s:s, s:s?}", "decision",
-                         o->reject ? "reject" : "approve", "feedback",
-                         o->feedback));
-  review_event(st, mission, o->task, "state",
-               json_pack("{s:s, s:s, s:i, s:s}", "from", "pending_review", "to",
-                         to, "attempt", t.attempts, "reason",
-                         o->reject ? "rejected" : "approved"));
+  rt_store_event(st, mission, o->task, "review",
+                 json_pack("{s:s, s:s?}", "decision",
+                           o->reject ? "reject" : "approve", "feedback",
+                           o->feedback));
+  rt_store_event(st, mission, o->task, "state",
+                 json_pack("{s:s, s:s, s:i, s:s}", "from", "pending_review",
+                           "to", to, "attempt", t.attempts, "reason",
+                           o->reject ? "rejected" : "approved"));
   return store_commit(st, err);
 }
 

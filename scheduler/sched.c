@@ -95,10 +95,29 @@ static void task_completed(struct sched *s, size_t task, int64_t now,
   }
 }
 
-/* Skips every pending task that depends, directly or not, on task, which
- * will never complete. Breadth first, so nearer dependents come first. */
-static void task_skip_dependents(struct sched *s, size_t task, int64_t now,
-                                 struct sched_actions *out) {
+/* Whether a skipped task could complete once `retried` does: none of its
+ * other prerequisites is failed, cancelled or skipped. */
+static int task_unskippable(const struct sched *s, size_t task,
+                            size_t retried) {
+  const struct sched__vec *dp = &s->tasks[task].deps;
+
+  for (size_t i = 0; i < dp->n; i++) {
+    enum sched_state st = s->tasks[dp->v[i]].state;
+
+    if (dp->v[i] != retried &&
+        (st == SCHED_FAILED || st == SCHED_CANCELLED || st == SCHED_SKIPPED))
+      return 0;
+  }
+  return 1;
+}
+
+/* Moves with ev every task in state `from` that depends, directly or not,
+ * on task (and that ok, when given, accepts). Breadth first, so nearer
+ * dependents come first. */
+static void dependents_move(struct sched *s, size_t task, enum sched_state from,
+                            enum sched_event ev,
+                            int (*ok)(const struct sched *, size_t, size_t),
+                            int64_t now, struct sched_actions *out) {
   struct sched__vec q = {0};
 
   sched__vec_push(&q, task);
@@ -106,13 +125,21 @@ static void task_skip_dependents(struct sched *s, size_t task, int64_t now,
     const struct sched__vec *dn = &s->tasks[q.v[i]].dependents;
 
     for (size_t j = 0; j < dn->n; j++) {
-      if (s->tasks[dn->v[j]].state != SCHED_PENDING)
+      if (s->tasks[dn->v[j]].state != from ||
+          (ok != NULL && !ok(s, dn->v[j], q.v[i])))
         continue;
-      sched__move(s, dn->v[j], SCHED_EV_SKIP, now, out);
+      sched__move(s, dn->v[j], ev, now, out);
       sched__vec_push(&q, dn->v[j]);
     }
   }
   sched__vec_close(&q);
+}
+
+/* Skips every pending task that depends, directly or not, on task, which
+ * will never complete. */
+static void task_skip_dependents(struct sched *s, size_t task, int64_t now,
+                                 struct sched_actions *out) {
+  dependents_move(s, task, SCHED_PENDING, SCHED_EV_SKIP, NULL, now, out);
 }
 
 static int64_t deadline(int64_t from, int64_t limit) {
@@ -440,40 +467,11 @@ int sched_task_reject(struct sched *s, size_t task, int64_t now,
   return 0;
 }
 
-/* Whether a skipped task could complete once `retried` does: none of its
- * other prerequisites is failed, cancelled or skipped. */
-static int task_unskippable(const struct sched *s, size_t task,
-                            size_t retried) {
-  const struct sched__vec *dp = &s->tasks[task].deps;
-
-  for (size_t i = 0; i < dp->n; i++) {
-    enum sched_state st = s->tasks[dp->v[i]].state;
-
-    if (dp->v[i] != retried &&
-        (st == SCHED_FAILED || st == SCHED_CANCELLED || st == SCHED_SKIPPED))
-      return 0;
-  }
-  return 1;
-}
-
 /* Undoes task_skip_dependents below a task that may complete again. */
 static void task_unskip_dependents(struct sched *s, size_t task, int64_t now,
                                    struct sched_actions *out) {
-  struct sched__vec q = {0};
-
-  sched__vec_push(&q, task);
-  for (size_t i = 0; i < q.n; i++) {
-    const struct sched__vec *dn = &s->tasks[q.v[i]].dependents;
-
-    for (size_t j = 0; j < dn->n; j++) {
-      if (s->tasks[dn->v[j]].state != SCHED_SKIPPED ||
-          !task_unskippable(s, dn->v[j], q.v[i]))
-        continue;
-      sched__move(s, dn->v[j], SCHED_EV_UNSKIP, now, out);
-      sched__vec_push(&q, dn->v[j]);
-    }
-  }
-  sched__vec_close(&q);
+  dependents_move(s, task, SCHED_SKIPPED, SCHED_EV_UNSKIP, task_unskippable,
+                  now, out);
 }
 
 int sched_task_retry(struct sched *s, size_t task, int64_t now,
