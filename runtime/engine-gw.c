@@ -7,10 +7,12 @@
  * top. Each call becomes an "llm.call" event of its run; a cap reached
  * stops the run with reason budget-exceeded.
  */
+#include "gateway.h"
 #include "rt-int.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -107,12 +109,16 @@ int rt_engine_gw_init(struct rt_engine *e, struct crl_err *err) {
 
   if (!engine_gw_wanted(e->m))
     return 0;
+  /* A CLI that hangs up mid-answer must not kill us: the write fails with
+   * EPIPE instead (libuv writes to sockets without MSG_NOSIGNAL). */
+  signal(SIGPIPE, SIG_IGN);
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  if ((rc = rt_gw_config_load(&e->gw_cfg, getenv("CORRAL_GATEWAY_CONFIG"),
+  e->gw_cfg = xcalloc(1, sizeof(*e->gw_cfg));
+  if ((rc = rt_gw_config_load(e->gw_cfg, getenv("CORRAL_GATEWAY_CONFIG"),
                               err)) < 0 ||
       (rc = engine_gw_prices(e, err)) < 0)
     return rc;
-  rt_gw_opts_from_config(&opts, &e->gw_cfg);
+  rt_gw_opts_from_config(&opts, e->gw_cfg);
   opts.pricing = e->prices;
   opts.on_call = engine_gw_on_call;
   opts.on_budget = engine_gw_on_budget;
@@ -135,7 +141,10 @@ void rt_engine_gw_close(struct rt_engine *e) {
 }
 
 void rt_engine_gw_free(struct rt_engine *e) {
-  rt_gw_config_close(&e->gw_cfg);
+  if (e->gw_cfg != NULL)
+    rt_gw_config_close(e->gw_cfg);
+  free(e->gw_cfg);
+  e->gw_cfg = NULL;
   rt_price_table_free(e->prices);
   e->prices = NULL;
 }

@@ -11,7 +11,6 @@
 
 #include "adapter.h"
 #include "crl.h"
-#include "gateway.h"
 #include "mission.h"
 #include "rt-cli.h"
 #include "scheduler/sched.h"
@@ -220,7 +219,7 @@ struct rt_engine {
   int aborted;   /* rt_engine_init failed */
   struct crl_err err;
   struct rt_gw *gw; /* the LLM gateway, when an agent is an LLM CLI */
-  struct rt_gw_config gw_cfg;
+  struct rt_gw_config *gw_cfg;
   struct rt_price_table *prices;
 };
 
@@ -311,7 +310,12 @@ int rt_discover_restore(struct rt_engine *e, struct crl_err *err);
 int rt_plan_build(struct sched **out, const struct msn_mission *m, int jobs,
                   struct crl_err *err);
 
-/* The engine's LLM gateway (engine-gw.c). */
+/* The engine's LLM gateway (engine-gw.c, gateway.h). */
+struct rt_gw;
+struct rt_gw_config;
+struct rt_gw_budget;
+struct rt_gw_listener;
+struct rt_price_table;
 int rt_agent_uses_gw(const struct adapter_ops *ops);
 int rt_engine_gw_init(struct rt_engine *e, struct crl_err *err);
 void rt_engine_gw_close(struct rt_engine *e);

@@ -10,6 +10,7 @@
  * sandbox, or with the host's network, the engine binds 127.0.0.1:0 itself.
  * The agent only ever sees the placeholder key.
  */
+#include "gateway.h"
 #include "rt-chan.h"
 
 #include <errno.h>
