@@ -5,7 +5,9 @@
  * prices from the shipped pricing file ($CORRAL_PRICING, else the source
  * tree's data/pricing.json) with $XDG_CONFIG_HOME/corral/pricing.json on
  * top. Each call becomes an "llm.call" event of its run; a cap reached
- * stops the run with reason budget-exceeded.
+ * stops the run with reason budget-exceeded. The mission's budget spans
+ * its runs: each run is capped at what is left when it starts, and admit
+ * refuses any call once the runs together have spent it.
  */
 #include "gateway.h"
 #include "rt-int.h"
@@ -71,6 +73,10 @@ static void engine_gw_on_call(const struct rt_gw_run *run,
   json_t *o = json_object();
   char *s;
 
+  if (c->usage_seen)
+    r->eng->spent_tokens += rt_usage_total(&c->usage);
+  if (c->usage_seen && c->cost_rc == 0)
+    r->eng->spent_usd += c->usd;
   json_object_set_new(o, "seq", json_integer((json_int_t)c->seq));
   json_object_set_new(o, "provider",
                       json_string(rt_gw_provider_name(c->provider)));
@@ -103,6 +109,17 @@ static void engine_gw_on_budget(const struct rt_gw_run *run,
   (void)payload;
 }
 
+static int engine_gw_admit(const struct rt_gw_run *run,
+                           const struct rt_gw_call *pending, void *payload) {
+  const struct rt_engine *e = payload;
+  const struct msn_budget *b = &e->m->budget;
+
+  (void)run;
+  (void)pending;
+  return (b->tokens > 0 && e->spent_tokens >= b->tokens) ||
+         (b->usd > 0 && e->spent_usd >= b->usd);
+}
+
 int rt_engine_gw_init(struct rt_engine *e, struct crl_err *err) {
   struct rt_gw_opts opts = RT_GW_OPTS_INIT;
   int rc;
@@ -122,6 +139,7 @@ int rt_engine_gw_init(struct rt_engine *e, struct crl_err *err) {
   opts.pricing = e->prices;
   opts.on_call = engine_gw_on_call;
   opts.on_budget = engine_gw_on_budget;
+  opts.admit = engine_gw_admit;
   opts.payload = e;
   return rt_gw_new(&e->gw, e->loop, &opts, err);
 }
@@ -149,9 +167,15 @@ void rt_engine_gw_free(struct rt_engine *e) {
   e->prices = NULL;
 }
 
-/* The run's caps: the mission's budget, as per-run caps for now. */
+/* A run's caps: what is left of the mission's budget (at least a token
+ * or a cent's hundredth, since 0 means no cap; admit refuses the rest). */
 void rt_engine_gw_budget(const struct rt_engine *e, struct rt_gw_budget *b) {
+  const struct msn_budget *mb = &e->m->budget;
+
   memset(b, 0, sizeof(*b));
-  b->max_tokens = e->m->budget.tokens;
-  b->max_usd = e->m->budget.usd;
+  if (mb->tokens > 0)
+    b->max_tokens =
+        mb->tokens > e->spent_tokens ? mb->tokens - e->spent_tokens : 1;
+  if (mb->usd > 0)
+    b->max_usd = mb->usd > e->spent_usd ? mb->usd - e->spent_usd : 1e-4;
 }

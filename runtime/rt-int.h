@@ -221,6 +221,8 @@ struct rt_engine {
   struct rt_gw *gw; /* the LLM gateway, when an agent is an LLM CLI */
   struct rt_gw_config *gw_cfg;
   struct rt_price_table *prices;
+  int64_t spent_tokens; /* by this engine's runs, for the mission budget */
+  double spent_usd;
 };
 
 int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,

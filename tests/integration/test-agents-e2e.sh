@@ -185,5 +185,14 @@ RUN_LIMIT=180 corral_run "$TMP/b.yaml" >"$TMP/b.out" 2>&1
 assert_eq "$?" 4 "a budget of 300 tokens: corral run exits 4"
 show_json budget
 assert_match "$(task_field "$k" reason)" 'budget-exceeded*' "$k stopped for its budget"
+refused=$(python3 - "$STATE/corral.db" <<'EOF'
+import json, sqlite3, sys
+calls = [json.loads(d) for (d,) in sqlite3.connect(sys.argv[1]).execute(
+    "select data from events where kind='llm.call' and mission_id='budget'")]
+print(sum(1 for c in calls if c["refused"] and c["status"] == 429))
+EOF
+)
+[ "$refused" -ge 1 ] || fail "no call was refused with 429 over the budget"
+ok "the call over the budget was refused with 429 ($refused)"
 [ "${FAILED:-0}" -eq 0 ] || fail "$FAILED agent checks failed"
 ok "agents: ${kinds[*]}"
