@@ -64,7 +64,8 @@ static void engine_reason_set(struct rt_engine *e, size_t task,
 
 static int engine_reason_is_limit(const char *reason) {
   return reason != NULL && (strncmp(reason, "timeout", 7) == 0 ||
-                            strncmp(reason, "idle", 4) == 0);
+                            strncmp(reason, "idle", 4) == 0 ||
+                            strncmp(reason, "budget-exceeded", 15) == 0);
 }
 
 static void engine_on_state(struct rt_engine *e, const struct sched_action *a) {
@@ -308,6 +309,7 @@ static void engine_close_one(struct rt_engine *e, uv_handle_t *h) {
 }
 
 static void engine_handles_close(struct rt_engine *e) {
+  rt_engine_gw_close(e);
   if (!e->handles_ok)
     return;
   e->handles_ok = 0;
@@ -529,6 +531,8 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
                        uv_strerror(rc));
   e->view = rt_view_new(loop, o->view, e);
   e->cgroup = rt_cgroup_parent();
+  if ((rc = rt_engine_gw_init(e, err)) < 0)
+    return rc;
   e->ticket_done = xcalloc(m->ntickets + 1, 1);
   e->planning = xcalloc(m->ntasks + 1, 1);
   if ((rc = rt_persist(e, err)) < 0 || (rc = rt_tickets_record(e, err)) < 0 ||
@@ -594,6 +598,7 @@ void rt_engine_close(struct rt_engine *e) {
   free(e->cgroup);
   free(e->ticket_done);
   free(e->planning);
+  rt_engine_gw_free(e);
   rt_tickets_close(e);
   rt_view_free(e->view);
   sched_actions_close(&e->acts);

@@ -21,7 +21,9 @@
  * whatever an agent prints. */
 #define RT_LOG_CHUNK (64 * 1024)
 #define RT_LOG_TURN_MAX (1024 * 1024)
-#define RT_LINE_MAX (16 * 1024)
+#define RT_LINE_MAX (4 * 1024 * 1024)
+/* The LLM gateway's port inside a run's own network namespace. */
+#define RT_GW_PORT 8790
 
 extern const struct rt_cmd rt_cmd_run;
 extern const struct rt_cmd rt_cmd_validate;
@@ -146,6 +148,17 @@ struct rt_run {
   int has_hb;
   struct adapter_stream stream;
   struct rt_run *next_spawn;
+  /* Agent CLIs (run-agent.c): private home, gateway port. */
+  char *home;         /* RUNDIR/home, or NULL */
+  int home_sandboxed; /* bound as the sandbox's $HOME */
+  char *agent_path;   /* the agent's PATH, for the sandbox's read-only dirs */
+  int gw_sock;        /* our end of the socketpair the sandbox answers on */
+  int gw_child;       /* the shim's end until the spawn, or -1 */
+  int gw_port;
+  char base_url[64];
+  int has_gw_poll;
+  uv_poll_t gw_poll;
+  struct rt_gw_listener *gw; /* the run's gateway port, or NULL */
 };
 
 /* Output modes of `corral run`. */
@@ -205,6 +218,11 @@ struct rt_engine {
   int detaching; /* rt_engine_detach: runs close, agents live on */
   int aborted;   /* rt_engine_init failed */
   struct crl_err err;
+  struct rt_gw *gw; /* the LLM gateway, when an agent is an LLM CLI */
+  struct rt_gw_config *gw_cfg;
+  struct rt_price_table *prices;
+  int64_t spent_tokens; /* by this engine's runs, for the mission budget */
+  double spent_usd;
 };
 
 int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
@@ -293,6 +311,26 @@ int rt_discover_restore(struct rt_engine *e, struct crl_err *err);
 /* Builds the scheduler for a mission; CRL_ECYCLE etc. with err set. */
 int rt_plan_build(struct sched **out, const struct msn_mission *m, int jobs,
                   struct crl_err *err);
+
+/* The engine's LLM gateway (engine-gw.c, gateway.h). */
+struct rt_gw;
+struct rt_gw_config;
+struct rt_gw_budget;
+struct rt_gw_listener;
+struct rt_price_table;
+int rt_agent_uses_gw(const struct adapter_ops *ops);
+int rt_engine_gw_init(struct rt_engine *e, struct crl_err *err);
+void rt_engine_gw_close(struct rt_engine *e);
+void rt_engine_gw_free(struct rt_engine *e);
+void rt_engine_gw_budget(const struct rt_engine *e, struct rt_gw_budget *b);
+
+/* A run's home and gateway port (run-agent.c). */
+int rt_run_agent_prepare(struct rt_run *r, struct adapter_run *a,
+                         struct crl_err *err);
+void rt_run_agent_spawned(struct rt_run *r);
+void rt_run_agent_close(struct rt_run *r);
+void rt_run_agent_argv(const struct rt_run *r,
+                       void (*add)(void *a, const char *s), void *a);
 
 /* One run (run.c). */
 struct rt_run *rt_run_new(struct rt_engine *e, size_t task, int64_t id,

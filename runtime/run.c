@@ -45,6 +45,8 @@ struct rt_run *rt_run_new(struct rt_engine *e, size_t task, int64_t id,
   r->logfd = -1;
   r->state = RT_RUN_STARTING;
   r->exit_code = -1;
+  r->gw_sock = -1;
+  r->gw_child = -1;
   adapter_stream_init(&r->stream, adapter_find(kind), RT_LINE_MAX);
   return r;
 }
@@ -142,6 +144,10 @@ static void run_argv_paths(struct run_argv *a, const char *opt,
 
 static const char *const run_net_names[] = {"none", "gateway", "host"};
 
+static void run_argv_add_cb(void *a, const char *s) {
+  run_argv_add(a, s);
+}
+
 /* The task's sandbox profile as shim options: a built-in base, and for a
  * profile of the mission its overrides. "none" adds nothing. */
 /* The sandbox shows the agent its channel and the corral binary. */
@@ -174,6 +180,7 @@ static void run_argv_sandbox(struct run_argv *a, const struct rt_run *r) {
   run_argv_add(a, "--profile");
   run_argv_add(a, base);
   run_argv_chan(a, r);
+  rt_run_agent_argv(r, run_argv_add_cb, a);
   if (sb == NULL)
     return;
   run_argv_paths(a, "--writable", sb->writable);
@@ -226,7 +233,9 @@ static int run_posix_spawn(pid_t *pid, struct rt_run *r, char **agent_argv,
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  if (r->gw_child >= 0)
+    posix_spawn_file_actions_adddup2(&fa, r->gw_child, 3);
+  posix_spawn_file_actions_addclosefrom_np(&fa, r->gw_child >= 0 ? 4 : 3);
   rc = -posix_spawn(pid, argv.v[0], &fa, &at, argv.v, envp);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
@@ -310,6 +319,8 @@ static int run_start_shim(struct rt_run *r, pid_t *pid, struct crl_err *err) {
 
   run_adapter_info(&a, r, id, sizeof(id));
   run_env(&env, t);
+  if ((rc = rt_run_agent_prepare(r, &a, err)) < 0)
+    goto out;
   run_feedback(&env, r);
   run_chan_env(&env, r);
   if (t->plan)
@@ -319,6 +330,7 @@ static int run_start_shim(struct rt_run *r, pid_t *pid, struct crl_err *err) {
     goto out;
   if ((rc = r->stream.ops->build_env(&env, &a, err)) < 0)
     goto out;
+  r->agent_path = xstrdup(adapter_env_get(&env, "PATH"));
   if ((rc = run_posix_spawn(pid, r, argv, env.v)) < 0)
     crl_err_set(err, rc, "spawn error: %s: %s", r->eng->opts.shim_path,
                 crl_strerror(rc));
@@ -353,6 +365,7 @@ void rt_run_spawn(struct rt_run *r) {
     goto fail;
   r->owned = 1;
   r->spawned = 1;
+  rt_run_agent_spawned(r);
   if ((rc = run_watch(r, pid)) < 0) {
     crl_err_set(&err, rc, "unable to watch shim %ld: %s", (long)pid,
                 crl_strerror(rc));
@@ -470,6 +483,7 @@ static void run_on_close(uv_handle_t *h) {
 
 static void run_close(struct rt_run *r) {
   r->state = RT_RUN_CLOSED;
+  rt_run_agent_close(r);
   if (r->handles == 0) {
     rt_engine_run_closed(r->eng, r);
     return;

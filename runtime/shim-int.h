@@ -21,6 +21,9 @@ struct shim_sbx {
   long long pids;
   int cpu;
   long long tmp_size;
+  const char *home_src; /* the run's private home, bound as $HOME */
+  int gw_fd;            /* where the sandbox sends the gateway's socket */
+  int gw_port;
 };
 
 /* Records one sandbox option: P profile, W writable, R readonly, H hidden,

@@ -59,6 +59,12 @@ void shim_sbx_limit(struct shim_sbx *s, int opt, const char *val) {
     s->cpu = (int)n;
   else if (opt == 'T')
     s->tmp_size = n;
+  else if (opt == 'O')
+    s->home_src = val;
+  else if (opt == 'G')
+    s->gw_fd = (int)n;
+  else if (opt == 'Q')
+    s->gw_port = (int)n;
   s->net_set |= opt == 'N';
 }
 
@@ -113,6 +119,9 @@ int shim_sbx_spawn(pid_t *out, struct sbx_plan **plan_out,
   o.workdir = cwd;
   o.cgroup = cgroup != NULL && cgroup[0] != '\0' ? cgroup : NULL;
   o.status_fd = status_fd;
+  o.home_src = s->home_src;
+  o.gw_fd = s->gw_fd;
+  o.gw_port = s->gw_port;
   if ((rc = shim_sbx_profile(&p, s, err)) < 0 ||
       (rc = sbx_plan_new(&plan, &p, &o, err)) < 0)
     goto out;

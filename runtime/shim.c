@@ -65,7 +65,11 @@ static struct {
   int killed;
   long long started_ms;
   long long ended_ms;
-} shim = {.grace_ms = 10000, .dirfd = -1, .agent = -1, .status_fd = -1};
+} shim = {.grace_ms = 10000,
+          .dirfd = -1,
+          .agent = -1,
+          .status_fd = -1,
+          .sbx = {.gw_fd = -1}};
 
 static void shim_die(int code, const char *what) {
   int err = errno, fd = -1;
@@ -91,7 +95,8 @@ static void shim_usage(FILE *fp) {
         "[--hidden P]...\n"
         "          [--net none|gateway|host] [--memory B] [--pids N] "
         "[--cpu PCT]\n"
-        "          [--tmp-size B]] RUNDIR -- COMMAND [ARG...]\n"
+        "          [--tmp-size B] [--home-src DIR] [--gw-fd FD --gw-port N]]\n"
+        "       RUNDIR -- COMMAND [ARG...]\n"
         "Runs COMMAND supervised for corral; not meant to be run by hand.\n",
         fp);
 }
@@ -109,6 +114,9 @@ static const struct option shim_opts[] = {
     {"pids", required_argument, 0, 'p'},
     {"cpu", required_argument, 0, 'U'},
     {"tmp-size", required_argument, 0, 'T'},
+    {"home-src", required_argument, 0, 'O'},
+    {"gw-fd", required_argument, 0, 'G'},
+    {"gw-port", required_argument, 0, 'Q'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -308,6 +316,8 @@ static void shim_spawn_sandboxed(int logfd) {
   rc = shim_sbx_spawn(&pid, &shim.plan, &shim.sbx, shim.cwd, shim.cgroup, logfd,
                       sp[1], shim.argv, &err);
   close(sp[1]);
+  if (shim.sbx.gw_fd >= 0)
+    close(shim.sbx.gw_fd);
   close(logfd);
   if (rc == 0) {
     shim.agent = pid;

@@ -237,12 +237,33 @@ static char *plan_home_dest(const char *home, const char *canon) {
   return out;
 }
 
+/* $HOME is the run's private home, a host dir bound read-write. */
+static int plan_home_src(struct sbx_plan *pl, const char *src,
+                         struct crl_err *err) {
+  char *canon;
+  int rc;
+
+  if ((rc = plan_check_path(src, "home", err)) < 0)
+    return rc;
+  if ((canon = realpath(src, NULL)) == NULL || !plan_is_dir(canon)) {
+    rc = crl_err_set(err, canon == NULL ? -errno : -ENOTDIR, "home %s: %s", src,
+                     canon == NULL ? strerror(errno) : "not a dir");
+    free(canon);
+    return rc;
+  }
+  plan_bind(pl, SBX__OP_BIND_RW, canon, pl->home, 1);
+  free(canon);
+  return 0;
+}
+
 /* $HOME: an empty tmpfs, with the agent's config dirs bound read-write. */
 static int plan_home(struct sbx_plan *pl, const struct sbx_opts *o,
                      int64_t size, struct crl_err *err) {
   char *canon, *dest;
   int rc;
 
+  if (o->home_src != NULL)
+    return plan_home_src(pl, o->home_src, err);
   plan_tmpfs(pl, pl->home, "0700", size);
   for (size_t i = 0; o->home_dirs != NULL && o->home_dirs[i] != NULL; i++) {
     if ((rc = plan_check_path(o->home_dirs[i], "home dir", err)) < 0)
@@ -493,6 +514,8 @@ static int plan_facts(struct sbx_plan *pl, const struct sbx_profile *p,
   /* Leaves are made at spawn time, only for limits v2 cannot hold. */
   pl->cg1 = p->enabled ? sbx__cg1_new() : NULL;
   pl->status_fd = o->status_fd;
+  pl->gw_fd = o->gw_fd;
+  pl->gw_port = o->gw_port;
   if (o->status_fd >= 0 &&
       (o->status_fd < 3 || fcntl(o->status_fd, F_GETFD) < 0))
     return crl_err_set(err, -EBADF, "status fd %d: not an open fd above 2",

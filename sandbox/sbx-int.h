@@ -120,6 +120,8 @@ struct sbx_plan {
   int *keep_fds;        /* sorted, unique, all >= 3 */
   size_t nkeep_fds;
   int status_fd; /* init's status pipe (sbx_opts), or -1 */
+  int gw_fd;     /* sbx_opts.gw_fd, or -1 */
+  int gw_port;
   struct sbx__op *ops;
   size_t nops;
   int setattr; /* mount_setattr(2) exists: binds are recursive */
@@ -140,6 +142,7 @@ enum sbx__step {
   SBX__STEP_DETACH,
   SBX__STEP_LO,
   SBX__STEP_HOSTNAME,
+  SBX__STEP_GATEWAY,
   SBX__STEP_RLIMITS,
   SBX__STEP_CLOSE_FDS,
   SBX__STEP_CHDIR,
@@ -180,6 +183,9 @@ int sbx__mount_apply(const struct sbx_plan *plan, int *step);
 
 /* net.c, in the child: brings lo up in the new network namespace. */
 int sbx__net_lo_up(void);
+/* Makes a TCP socket listening on 127.0.0.1:port in our network namespace,
+ * sends it over the Unix socket fd (SCM_RIGHTS) and closes both. */
+int sbx__net_gw_send(int fd, int port);
 
 /* init.c, in the child: starts command(arg) with vfork (it must exec or
  * _exit, and may not return) and runs as pid 1 until it exits, then writes

@@ -57,17 +57,27 @@ struct sbx_opts {
   const char *home;       /* $HOME inside the sandbox (an empty tmpfs) */
   const int *keep_fds;    /* fds (besides 0-2) the command keeps, or NULL */
   size_t nkeep_fds;
-  const char *cgroup; /* a cgroup v2 leaf to put limits on, or NULL */
-  int status_fd;      /* -1, or the write end of a pipe on which the
-                         sandbox's init writes the command's raw wait status
-                         (an int, as waitpid gives it) just before it exits:
-                         init can only exit with a code, so a command killed
-                         by a signal is otherwise an exit 128+signal. The
-                         command itself never holds this fd. */
+  const char *cgroup;   /* a cgroup v2 leaf to put limits on, or NULL */
+  int status_fd;        /* -1, or the write end of a pipe on which the
+                           sandbox's init writes the command's raw wait status
+                           (an int, as waitpid gives it) just before it exits:
+                           init can only exit with a code, so a command killed
+                           by a signal is otherwise an exit 128+signal. The
+                           command itself never holds this fd. */
+  const char *home_src; /* a host dir bound read-write as $HOME instead of
+                           the empty tmpfs (the run's private home), or
+                           NULL */
+  int gw_fd;            /* -1, or a Unix socket on which the sandbox sends
+                           (SCM_RIGHTS, one message) a TCP socket listening
+                           on 127.0.0.1:gw_port inside its network
+                           namespace, before the command starts: the LLM
+                           gateway's port. Neither init nor the command
+                           keeps either fd. */
+  int gw_port;
 };
 
 #define SBX_OPTS_INIT \
-  { NULL, NULL, NULL, "/home/agent", NULL, 0, NULL, -1 }
+  { NULL, NULL, NULL, "/home/agent", NULL, 0, NULL, -1, NULL, -1, 0 }
 
 struct sbx_plan;
 

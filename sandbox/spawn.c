@@ -52,6 +52,7 @@ static const char *const spawn_steps[] = {
     [SBX__STEP_DETACH] = "detach the host's root",
     [SBX__STEP_LO] = "bring lo up",
     [SBX__STEP_HOSTNAME] = "sethostname",
+    [SBX__STEP_GATEWAY] = "pass the gateway's listening socket out",
     [SBX__STEP_RLIMITS] = "setrlimit",
     [SBX__STEP_CLOSE_FDS] = "close_range",
     [SBX__STEP_CHDIR] = "chdir",
@@ -228,7 +229,12 @@ static int child_host(const struct spawn_ctx *c, int *step) {
   if (c->plan->profile.net != SBX_NET_HOST && (rc = sbx__net_lo_up()) < 0)
     return rc;
   *step = SBX__STEP_HOSTNAME;
-  return sethostname("corral", strlen("corral")) < 0 ? -errno : 0;
+  if (sethostname("corral", strlen("corral")) < 0)
+    return -errno;
+  *step = SBX__STEP_GATEWAY;
+  if (c->plan->gw_fd >= 0 && c->plan->profile.net != SBX_NET_HOST)
+    return sbx__net_gw_send(c->plan->gw_fd, c->plan->gw_port);
+  return 0;
 }
 
 /* Steps 6-7: resource limits, and no fd of the caller's but those kept. */

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -418,4 +420,72 @@ Test(sbx_spawn, the_none_profile_runs_unsandboxed) {
   cr_assert(strncmp(r.out, host, strlen(host)) == 0, "%s", r.out);
   cr_assert(strstr(r.out, want) != NULL, "%s", r.out);
   cr_assert(strstr(r.out, workdir) != NULL, "%s", r.out);
+}
+
+Test(sbx_spawn, home_src_is_bound_read_write_as_home) {
+  char *argv[] = {"/bin/sh", "-c", "cat \"$HOME/cfg\"; echo new >\"$HOME/new\"",
+                  NULL};
+  struct sbx_opts o = SBX_OPTS_INIT;
+  char path[128], buf[64];
+  struct run r;
+
+  snprintf(path, sizeof(path), "%s/cfg", outside);
+  write_file(path, "config\n");
+  o.workdir = workdir;
+  o.home_src = outside;
+  run_argv(&r, "agent", argv, &o);
+  cr_assert_eq(r.rc, 0, "spawn: %s", r.err.msg);
+  cr_assert_str_eq(r.out, "config\n");
+  snprintf(path, sizeof(path), "%s/new", outside);
+  read_file(path, buf, sizeof(buf));
+  cr_assert_str_eq(buf, "new\n");
+}
+
+/* The listening socket the sandbox sent over SCM_RIGHTS, or -1. */
+static int recv_fd(int sock) {
+  char ctl[CMSG_SPACE(sizeof(int))], b;
+  struct iovec iov = {&b, 1};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+  struct cmsghdr *c;
+  int fd = -1;
+
+  m.msg_control = ctl;
+  m.msg_controllen = sizeof(ctl);
+  if (recvmsg(sock, &m, 0) <= 0 || (c = CMSG_FIRSTHDR(&m)) == NULL ||
+      c->cmsg_type != SCM_RIGHTS)
+    return -1;
+  memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  return fd;
+}
+
+Test(sbx_spawn, the_gateway_port_is_made_inside_and_passed_out) {
+  /* 8790 is 0x2256; 0A is LISTEN. */
+  char *argv[] = {"/bin/sh", "-c",
+                  "grep -c '0100007F:2256 00000000:0000 0A' /proc/net/tcp; "
+                  "ls /proc/self/fd | wc -l",
+                  NULL};
+  struct sbx_opts o = SBX_OPTS_INIT;
+  struct sockaddr_in sa;
+  socklen_t len = sizeof(sa);
+  int sv[2], fd, on = 0;
+  struct run r;
+
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  o.workdir = workdir;
+  o.gw_fd = sv[1];
+  o.gw_port = 8790;
+  run_argv(&r, "agent", argv, &o);
+  cr_assert_eq(r.rc, 0, "spawn: %s", r.err.msg);
+  close(sv[1]);
+  /* One listener in the sandbox's namespace; the command holds 0-2 and
+   * the fd ls reads, not the socket. */
+  cr_assert_str_eq(r.out, "1\n4\n", "%s", r.out);
+  cr_assert_geq(fd = recv_fd(sv[0]), 0);
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+  cr_assert_eq(ntohs(sa.sin_port), 8790);
+  len = sizeof(on);
+  cr_assert_eq(getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len), 0);
+  cr_assert_eq(on, 1);
+  close(fd);
+  close(sv[0]);
 }
