@@ -247,6 +247,16 @@ for b in blocks:
 assert seqs and seqs == sorted(set(seqs)), seqs
 EOF
 ok "events of gate: id is the seq, event the kind"
+note "costs roll up the gateway's llm.call events"
+sqlite3 "$STATE/corral.db" "insert into events (ts, mission_id, task_id, run_id, kind, data) values
+  (1, 'gate', 'a', 1, 'llm.call', '{\"model\":\"m\",\"input\":100,\"output\":10,\"cache_read\":5,\"cache_write\":0,\"usd\":0.25}'),
+  (2, 'gate', 'b', 2, 'llm.call', '{\"model\":\"x\",\"input\":50,\"output\":5,\"cache_read\":0,\"cache_write\":1,\"unpriced\":true}')"
+expect_api 200 - GET '/v1/costs?group_by=task&mission=gate'
+assert_eq "$(jbody '[.groups[] | [.key, .calls, .input, .output, .usd, .unpriced_calls] | map(tostring) | join(",")] | sort | join(" ")')" \
+  "gate/a,1,100,10,0.25,0 gate/b,1,50,5,0,1" "costs per task, the unpriced call counted"
+expect_api 200 - GET '/v1/costs?group_by=mission'
+assert_eq "$(jbody '[.groups[] | select(.key == "gate") | [.calls, .input, .output, .cache_read, .cache_write, .usd] | map(tostring) | join(",")][0]')" \
+  "2,150,15,5,1,0.25" "costs of the mission"
 expect_api 200 - GET /v1/stats
 assert_eq "$(jbody .missions_running)" 0 "missions running"
 [ "$(jbody .requests)" -gt 100 ] || fail "stats counts $(jbody .requests) requests"
