@@ -55,6 +55,7 @@ struct msn_agent {
   char **env;     /* NULL-terminated "KEY=VALUE", or NULL */
   char *model;    /* or NULL */
   int capacity;   /* 0: unlimited */
+  int max_turns;  /* 0: the CLI's own default */
   int line, col;
 };
 
@@ -89,6 +90,8 @@ struct msn_task {
   char **plan_command;  /* the plan run's argv for exec agents, or NULL */
   int64_t heartbeat_ms; /* the agent must call `corral agent heartbeat` at
                            least this often (0: no heartbeat expected) */
+  int max_turns;        /* LLM turns per run: the task's, else its agent's;
+                           0: no cap */
   int line, col;
 };
 

@@ -148,6 +148,8 @@ static void resolve_task(struct msn__ctx *c, struct msn__taskdef *td,
     return;
   a = &c->m.agents[i];
   td->t.agent = (size_t)i;
+  if (td->t.max_turns == 0)
+    td->t.max_turns = a->max_turns;
   td->t.command = msn__argv_dup(td->o.command ? td->o.command : a->command);
   td->t.env = resolve_env(a->env, td->o.env);
   /* A `command:` that failed its own check was reported already. */

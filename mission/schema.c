@@ -87,6 +87,7 @@ static const struct msn__field agent_fields[] = {
     FIELD("env", msn__conv_env, struct msn_agent, env),
     FIELD("model", msn__conv_string, struct msn_agent, model),
     FIELD("capacity", msn__conv_int, struct msn_agent, capacity),
+    FIELD_MIN("max_turns", msn__conv_int, struct msn_agent, max_turns, 1),
 };
 
 static const struct msn__field ticket_fields[] = {
@@ -114,6 +115,7 @@ static const struct msn__field task_fields[] = {
     FIELD("plan", msn__conv_review, struct msn__taskdef, t.plan),
     FIELD("plan_command", msn__conv_argv, struct msn__taskdef, t.plan_command),
     FIELD("heartbeat", msn__conv_duration, struct msn__taskdef, t.heartbeat_ms),
+    FIELD_MIN("max_turns", msn__conv_int, struct msn__taskdef, t.max_turns, 1),
     FIELD("sandbox", msn__conv_node, struct msn__taskdef, o.sandbox),
 };
 

@@ -303,6 +303,7 @@ static void run_adapter_info(struct adapter_run *a, struct rt_run *r,
   a->run_id = idbuf;
   a->prompt = t->prompt;
   a->model = m->agents[t->agent].model;
+  a->max_turns = t->max_turns;
   a->workdir = r->workdir ? r->workdir : m->workdir;
   a->command = r->eng->planning[r->task] && t->plan_command != NULL
                    ? t->plan_command

@@ -256,3 +256,22 @@ Test(msn_schema, long_values_are_cut_and_escaped) {
         "aaaaaaaaaaaaa...' for 'priority' (expected low, medium, high or "
         "critical)\n");
 }
+
+Test(msn_schema, max_turns_of_the_task_else_its_agent) {
+  struct msn_mission *m =
+      load("mission: m\nagents:\n  c: { adapter: claude-code, max_turns: 7 }\n"
+           "tickets:\n  - id: T\n    tasks:\n"
+           "      - { id: a, agent: c, prompt: p }\n"
+           "      - { id: b, agent: c, prompt: p, max_turns: 2 }\n"
+           "      - { id: e, command: \"true\" }\n");
+
+  cr_assert_eq(m->tasks[0].max_turns, 7);
+  cr_assert_eq(m->tasks[1].max_turns, 2);
+  cr_assert_eq(m->tasks[2].max_turns, 0, "no cap");
+}
+
+Test(msn_schema, max_turns_is_at_least_one) {
+  fails(HEAD "      - { id: a, command: \"true\", max_turns: 0 }\n",
+        "t.yaml:5:46: error: invalid value 0 for 'max_turns' (expected an "
+        "integer >= 1)\n");
+}
