@@ -98,17 +98,12 @@ static int gc_collect(const struct store_ticket *t, void *payload) {
 
 /* 1 when an engine holds the mission (its lock is taken). */
 static int gc_running(struct gc_ctx *c, const char *mission) {
-  char *path;
-  int fd, busy = 0;
+  char pid[32];
+  int fd, rc = rt_mission_lock(&fd, c->dir, mission, pid, sizeof(pid), NULL);
 
-  xasprintf(&path, "%s/%s.lock", c->dir, mission);
-  fd = open(path, O_RDWR | O_CLOEXEC);
-  free(path);
-  if (fd >= 0) {
-    busy = flock(fd, LOCK_EX | LOCK_NB) < 0;
+  if (fd >= 0)
     close(fd);
-  }
-  return busy;
+  return rc == CRL_EAGENT_BUSY;
 }
 
 static void gc_say(struct gc_ctx *c, const struct gc_ticket *t,

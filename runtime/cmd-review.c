@@ -86,21 +86,12 @@ static int review_parse(struct review_opts *o, int argc, char **argv) {
 /* Takes the mission's lock so no engine runs it meanwhile. */
 static int review_lock(int *fd, const char *state_dir, const char *mission,
                        struct crl_err *err) {
-  char *path, pid[32];
-  int n;
+  char pid[32];
+  int rc = rt_mission_lock(fd, state_dir, mission, pid, sizeof(pid), err);
 
-  xasprintf(&path, "%s/%s.lock", state_dir, mission);
-  *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  free(path);
-  if (*fd < 0)
-    return crl_err_set(err, -errno, "unable to open the mission lock: %s",
-                       strerror(errno));
-  if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
-    return 0;
-  n = (int)pread(*fd, pid, sizeof(pid) - 1, 0);
-  pid[n > 0 ? n : 0] = '\0';
-  pid[strcspn(pid, "\n")] = '\0';
-  return crl_err_set(err, CRL_EAGENT_BUSY,
+  if (rc != CRL_EAGENT_BUSY)
+    return rc;
+  return crl_err_set(err, rc,
                      "mission '%s' is running (corral pid %s); decide once "
                      "it stops (it stops when only reviews are left)",
                      mission, pid);

@@ -10,6 +10,7 @@
  * restores states.
  */
 #include "rt-chan.h"
+#include "rt-json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -105,10 +106,10 @@ static int discover_add(struct rt_engine *e, const struct discover_req *d,
   return 0;
 }
 
+/* Records the task, its edges and the event (ev stolen). */
 static void discover_persist(struct rt_engine *e, const struct discover_req *d,
                              json_t *ev) {
   const struct msn_task *t = &e->m->tasks[e->m->ntasks - 1];
-  char *s = json_dumps(ev, JSON_COMPACT);
 
   store_task_upsert(e->st, e->m->name, d->id, e->m->tickets[t->ticket].id,
                     e->m->agents[t->agent].name, (int)e->m->ntasks - 1, NULL);
@@ -116,8 +117,7 @@ static void discover_persist(struct rt_engine *e, const struct discover_req *d,
     store_dep_add(e->st, e->m->name, d->id, d->needs[i], NULL);
   for (size_t i = 0; i < d->nbefore; i++)
     store_dep_add(e->st, e->m->name, d->before[i], d->id, NULL);
-  rt_engine_event(e, d->by, 0, "discover", s);
-  free(s);
+  rt_engine_event_json(e, d->by, 0, "discover", ev);
 }
 
 /* The strings of a JSON array, borrowed; NULL when not an array of them. */
@@ -178,7 +178,6 @@ void rt_engine_discover(struct rt_run *r, struct rt_chan_conn *c, json_t *msg) {
   struct discover_req d = {0};
   struct crl_err err = CRL_ERR_INIT;
   char id[256];
-  json_t *ev;
 
   d.by = e->m->tasks[r->task].id;
   if (discover_parse(&d, msg) < 0) {
@@ -193,9 +192,7 @@ void rt_engine_discover(struct rt_run *r, struct rt_chan_conn *c, json_t *msg) {
     rt_chan_error(c, err.code, err.msg);
     goto out;
   }
-  ev = discover_event(&d);
-  discover_persist(e, &d, ev);
-  json_decref(ev);
+  discover_persist(e, &d, discover_event(&d));
   rt_engine_dispatch(e);
   e->need_step = 1;
   rt_chan_reply(c, json_pack("{s:b, s:s}", "ok", 1, "task", id));

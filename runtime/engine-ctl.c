@@ -8,6 +8,7 @@
  * decisions). The store commit and the spawns follow in the next turn.
  */
 #include "rt-int.h"
+#include "rt-json.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -15,15 +16,6 @@
 
 int rt_engine_task_index(const struct rt_engine *e, const char *id) {
   return msn_task_find(e->m, id);
-}
-
-static void ctl_event(struct rt_engine *e, const char *task, const char *kind,
-                      json_t *data) {
-  char *s = json_dumps(data, JSON_COMPACT);
-
-  rt_engine_event(e, task, 0, kind, s);
-  free(s);
-  json_decref(data);
 }
 
 /* Carries out what the scheduler decided and asks for a turn. */
@@ -54,8 +46,8 @@ static int ctl_approve_plan(struct rt_engine *e, size_t task,
     e->planning[task] = 0;
     ctl_reason(e, task, "plan approved");
     store_task_set_phase(e->st, e->m->name, e->m->tasks[task].id, "work", NULL);
-    ctl_event(e, e->m->tasks[task].id, "review",
-              json_pack("{s:s}", "decision", "approve-plan"));
+    rt_engine_event_json(e, e->m->tasks[task].id, 0, "review",
+                         json_pack("{s:s}", "decision", "approve-plan"));
   }
   return ctl_done(e, rc, task, err);
 }
@@ -72,8 +64,8 @@ int rt_engine_approve(struct rt_engine *e, size_t task, struct crl_err *err) {
     ctl_reason(e, task, "approved");
     store_task_set_feedback(e->st, e->m->name, e->m->tasks[task].id, NULL,
                             NULL);
-    ctl_event(e, e->m->tasks[task].id, "review",
-              json_pack("{s:s}", "decision", "approve"));
+    rt_engine_event_json(e, e->m->tasks[task].id, 0, "review",
+                         json_pack("{s:s}", "decision", "approve"));
   }
   return ctl_done(e, rc, task, err);
 }
@@ -86,8 +78,8 @@ int rt_engine_reject(struct rt_engine *e, size_t task, const char *feedback,
     ctl_reason(e, task, "rejected");
     store_task_set_feedback(e->st, e->m->name, e->m->tasks[task].id, feedback,
                             NULL);
-    ctl_event(
-        e, e->m->tasks[task].id, "review",
+    rt_engine_event_json(
+        e, e->m->tasks[task].id, 0, "review",
         json_pack("{s:s, s:s?}", "decision", "reject", "feedback", feedback));
   }
   return ctl_done(e, rc, task, err);
@@ -122,7 +114,7 @@ int rt_engine_cancel(struct rt_engine *e, struct crl_err *err) {
                        e->m->name);
   e->cancels++;
   rc = sched_cancel_all(e->sched, rt_engine_now(e), &e->acts);
-  ctl_event(e, NULL, "mission.cancel", json_object());
+  rt_engine_event_json(e, NULL, 0, "mission.cancel", json_object());
   return ctl_done(e, rc, 0, err);
 }
 
@@ -134,8 +126,8 @@ int rt_engine_pause(struct rt_engine *e, int paused, struct crl_err *err) {
     return crl_err_set(err, CRL_EINVALID_TRANSITION, "mission %s is %s already",
                        e->m->name, paused ? "paused" : "running");
   sched_pause(e->sched, paused);
-  ctl_event(e, NULL, paused ? "mission.pause" : "mission.resume",
-            json_object());
+  rt_engine_event_json(e, NULL, 0, paused ? "mission.pause" : "mission.resume",
+                       json_object());
   e->need_step = 1;
   return 0;
 }

@@ -11,6 +11,7 @@
  */
 #include "gateway.h"
 #include "rt-int.h"
+#include "rt-json.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -71,7 +72,6 @@ static void engine_gw_on_call(const struct rt_gw_run *run,
                               const struct rt_gw_call *c, void *payload) {
   struct rt_run *r = run->payload;
   json_t *o = json_object();
-  char *s;
 
   if (c->usage_seen)
     r->eng->spent_tokens += rt_usage_total(&c->usage);
@@ -90,10 +90,8 @@ static void engine_gw_on_call(const struct rt_gw_run *run,
     json_object_set_new(o, "error", json_string(c->error));
   json_object_set_new(o, "latency_ms", json_real(c->latency_ms));
   engine_gw_usage(o, c);
-  s = json_dumps(o, JSON_COMPACT);
-  rt_engine_event(r->eng, r->eng->m->tasks[r->task].id, r->id, "llm.call", s);
-  free(s);
-  json_decref(o);
+  rt_engine_event_json(r->eng, r->eng->m->tasks[r->task].id, r->id, "llm.call",
+                       o);
   (void)payload;
 }
 

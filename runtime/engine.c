@@ -11,6 +11,7 @@
  * re-attaches to the live ones and collects the verdicts of the dead.
  */
 #include "rt-chan.h"
+#include "rt-json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,8 +48,8 @@ void rt_engine_event(struct rt_engine *e, const char *task, int64_t run,
 }
 
 /* Records an event whose data is a JSON object built by the caller. */
-static void engine_event_json(struct rt_engine *e, const char *task,
-                              int64_t run, const char *kind, json_t *data) {
+void rt_engine_event_json(struct rt_engine *e, const char *task, int64_t run,
+                          const char *kind, json_t *data) {
   char *s = json_dumps(data, JSON_COMPACT);
 
   rt_engine_event(e, task, run, kind, s);
@@ -86,12 +87,12 @@ static void engine_on_state(struct rt_engine *e, const struct sched_action *a) {
       sched_task_attempts(e->sched, a->task),
       a->to == SCHED_RUNNING ? NULL : reason, a->to == SCHED_RUNNING ? now : -1,
       sched_state_is_terminal(a->to) || final ? now : -1, NULL);
-  engine_event_json(e, id, 0, "state",
-                    json_pack("{s:s, s:s, s:i, s:s?}", "from",
-                              sched_state_name(a->from), "to",
-                              sched_state_name(a->to), "attempt",
-                              sched_task_attempts(e->sched, a->task), "reason",
-                              quiet ? NULL : reason));
+  rt_engine_event_json(e, id, 0, "state",
+                       json_pack("{s:s, s:s, s:i, s:s?}", "from",
+                                 sched_state_name(a->from), "to",
+                                 sched_state_name(a->to), "attempt",
+                                 sched_task_attempts(e->sched, a->task),
+                                 "reason", quiet ? NULL : reason));
   rt_view_state(e->view, a->task, a->from, a->to, quiet ? NULL : reason);
   if (a->to == SCHED_COMPLETED)
     e->merge_check = 1;
@@ -122,14 +123,14 @@ static void engine_on_start(struct rt_engine *e, const struct sched_action *a) {
   e->runs[a->task] = r;
   e->live++;
   engine_reason_set(e, a->task, NULL);
-  engine_event_json(e, row.task, row.id, "run.start",
-                    json_pack("{s:I, s:i}", "run", (json_int_t)row.id,
-                              "attempt", a->attempt));
+  rt_engine_event_json(e, row.task, row.id, "run.start",
+                       json_pack("{s:I, s:i}", "run", (json_int_t)row.id,
+                                 "attempt", a->attempt));
   if (strcmp(e->m->tasks[a->task].sandbox, "none") == 0)
-    engine_event_json(e, row.task, row.id, "warning",
-                      json_pack("{s:s}", "message",
-                                "sandbox profile 'none': the agent runs "
-                                "unconfined"));
+    rt_engine_event_json(e, row.task, row.id, "warning",
+                         json_pack("{s:s}", "message",
+                                   "sandbox profile 'none': the agent runs "
+                                   "unconfined"));
   engine_queue_spawn(e, r);
   free(dir);
 }
@@ -181,8 +182,8 @@ static enum sched_outcome engine_verdict(struct rt_run *r,
   enum rt_verdict v = rt_ticket_commit(r);
 
   if (r->eng->planning[r->task] && outcome == SCHED_OUTCOME_SUCCESS) {
-    engine_event_json(r->eng, engine_task_id(r->eng, r->task), r->id, "plan",
-                      json_pack("{s:I}", "run", (json_int_t)r->id));
+    rt_engine_event_json(r->eng, engine_task_id(r->eng, r->task), r->id, "plan",
+                         json_pack("{s:I}", "run", (json_int_t)r->id));
     return SCHED_OUTCOME_REVIEW; /* the plan waits for its approval */
   }
   if (outcome != SCHED_OUTCOME_SUCCESS || v == RT_VERDICT_OK)
@@ -201,10 +202,10 @@ void rt_engine_run_ended(struct rt_engine *e, struct rt_run *r,
     outcome = engine_verdict(r, outcome, &reason);
   store_run_end(e->st, r->id, r->exit_code, r->signal, reason, r->err_no, now,
                 NULL);
-  engine_event_json(e, id, r->id, "run.end",
-                    json_pack("{s:I, s:s, s:b}", "run", (json_int_t)r->id,
-                              "reason", reason, "success",
-                              outcome == SCHED_OUTCOME_SUCCESS));
+  rt_engine_event_json(e, id, r->id, "run.end",
+                       json_pack("{s:I, s:s, s:b}", "run", (json_int_t)r->id,
+                                 "reason", reason, "success",
+                                 outcome == SCHED_OUTCOME_SUCCESS));
   if (e->runs[r->task] == r)
     e->runs[r->task] = NULL;
   engine_reason_set(e, r->task, reason);
@@ -227,7 +228,7 @@ void rt_engine_run_line(struct rt_engine *e, struct rt_run *r,
     text = json_stringn(esc.data ? esc.data : "", esc.len);
     crl_buf_close(&esc);
   }
-  engine_event_json(
+  rt_engine_event_json(
       e, engine_task_id(e, r->task), r->id, adapter_event_kind_name(ev->kind),
       json_pack("{s:o, s:b}", "text", text, "truncated", ev->truncated));
 }
@@ -327,9 +328,9 @@ static void engine_finish(struct rt_engine *e) {
   e->finished = 1;
   store_mission_set_state(e->st, e->m->name, engine_mission_state(code),
                           rt_engine_now(e), NULL);
-  engine_event_json(e, NULL, 0, "mission.end",
-                    json_pack("{s:s, s:i}", "state", engine_mission_state(code),
-                              "exit", code));
+  rt_engine_event_json(e, NULL, 0, "mission.end",
+                       json_pack("{s:s, s:i}", "state",
+                                 engine_mission_state(code), "exit", code));
   if (store_commit(e->st, &e->err) < 0)
     log_error("unable to commit: %s", e->err.msg);
   rt_view_flush(e->view);
@@ -460,24 +461,17 @@ static int engine_runs_dir(const char *state_dir, struct crl_err *err) {
 /* One engine per mission and state dir: a second `corral run` of the same
  * mission would race the first for its runs. The lock dies with us. */
 static int engine_lock(struct rt_engine *e, struct crl_err *err) {
-  char *path, pid[32];
-  int n;
+  char pid[32];
+  int n, rc;
 
-  xasprintf(&path, "%s/%s.lock", e->opts.state_dir, e->m->name);
-  e->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  free(path);
-  if (e->lockfd < 0)
-    return crl_err_set(err, -errno, "unable to open the mission lock: %s",
-                       strerror(errno));
-  if (flock(e->lockfd, LOCK_EX | LOCK_NB) < 0) {
-    n = (int)pread(e->lockfd, pid, sizeof(pid) - 1, 0);
-    pid[n > 0 ? n : 0] = '\0';
-    pid[strcspn(pid, "\n")] = '\0';
-    return crl_err_set(err, CRL_EAGENT_BUSY,
+  if ((rc = rt_mission_lock(&e->lockfd, e->opts.state_dir, e->m->name, pid,
+                            sizeof(pid), err)) == CRL_EAGENT_BUSY)
+    return crl_err_set(err, rc,
                        "mission '%s' is already running in this state dir "
                        "(corral pid %s)",
                        e->m->name, pid);
-  }
+  if (rc < 0)
+    return rc;
   n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
   if (ftruncate(e->lockfd, 0) < 0 || pwrite(e->lockfd, pid, (size_t)n, 0) < 0)
     log_warn("unable to record our pid in the mission lock");

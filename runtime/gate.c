@@ -9,6 +9,7 @@
  * connection (a daemon restart) asks again with `wait` and its id.
  */
 #include "rt-chan.h"
+#include "rt-json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +28,7 @@ struct rt_question {
 
 static void gate_event(struct rt_engine *e, size_t task, int64_t run,
                        const char *kind, json_t *data) {
-  char *s = json_dumps(data, JSON_COMPACT);
-
-  rt_engine_event(e, e->m->tasks[task].id, run, kind, s);
-  free(s);
-  json_decref(data);
+  rt_engine_event_json(e, e->m->tasks[task].id, run, kind, data);
 }
 
 static struct rt_question *gate_find(struct rt_engine *e, int64_t id) {

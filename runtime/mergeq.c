@@ -13,6 +13,7 @@
  * mission again retries the merge.
  */
 #include "rt-int.h"
+#include "rt-json.h"
 #include "rt-policy.h"
 
 #include <fcntl.h>
@@ -22,13 +23,8 @@
 #include <unistd.h>
 
 static void mergeq_event(struct rt_engine *e, size_t ticket, json_t *data) {
-  char *s;
-
   json_object_set_new(data, "ticket", json_string(e->m->tickets[ticket].id));
-  s = json_dumps(data, JSON_COMPACT);
-  rt_engine_event(e, NULL, 0, "merge", s);
-  free(s);
-  json_decref(data);
+  rt_engine_event_json(e, NULL, 0, "merge", data);
 }
 
 static void mergeq_state(struct rt_engine *e, size_t ticket, const char *state,

@@ -57,6 +57,11 @@ int rt_statedir(char **out, const char *opt, struct crl_err *err);
 /* Opens the store of a state dir. */
 int rt_store_open(struct store **out, const char *state_dir,
                   struct crl_err *err);
+/* Takes STATE/<mission>.lock, held while *fd stays open: one process acts
+ * on a mission at a time. CRL_EAGENT_BUSY (err untouched, *fd -1) with the
+ * holder's pid in holder when another process has it. */
+int rt_mission_lock(int *fd, const char *state_dir, const char *mission,
+                    char *holder, size_t len, struct crl_err *err);
 /* Finds the mission to show: `name`, else the most recent one. */
 int rt_mission_pick(char **out, struct store *st, const char *name,
                     struct crl_err *err);

@@ -256,26 +256,6 @@ static void shim_cg_remove(void) {
   shim.plan = NULL;
 }
 
-/* Default dispositions for every signal and an empty mask. glibc's
- * posix_spawn leaves its two internal signals (32, 33) ignored in the shim
- * and signal() refuses to touch them, so the raw syscall resets all. */
-static void shim_child_signals(void) {
-  /* The kernel's layout of struct sigaction, not glibc's. */
-  struct {
-    void (*handler)(int);
-    unsigned long flags;
-    void (*restorer)(void);
-    uint64_t mask;
-  } sa = {SIG_DFL, 0, NULL, 0};
-  sigset_t none;
-
-  for (int sig = 1; sig < _NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof(sa.mask));
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 /* In the agent, between fork and exec: a new session, default signal
  * dispositions, an empty mask, the standard fds, and every other fd marked
  * close-on-exec. Errors go back over errfd (libuv uv__write_errno). */
@@ -283,7 +263,7 @@ static void shim_child(int logfd, int errfd) {
   int null, err;
 
   setsid();
-  shim_child_signals();
+  sbx_reset_signals();
   /* Joining is best effort: the subreaper walk still finds the tree. */
   if (shim.cgroup_join)
     (void)shim_cg_write("cgroup.procs", "0");

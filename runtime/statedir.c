@@ -6,6 +6,8 @@
 #include "rt-int.h"
 
 #include <errno.h>
+#include <sys/file.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,4 +113,25 @@ char *rt_socket_path(const char *opt) {
   else
     xasprintf(&out, "/tmp/corral-%ld/corral.sock", (long)getuid());
   return out;
+}
+
+int rt_mission_lock(int *fd, const char *state_dir, const char *mission,
+                    char *holder, size_t len, struct crl_err *err) {
+  char *path;
+  ssize_t n;
+
+  xasprintf(&path, "%s/%s.lock", state_dir, mission);
+  *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  free(path);
+  if (*fd < 0)
+    return crl_err_set(err, -errno, "unable to open the mission lock: %s",
+                       strerror(errno));
+  if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+    return 0;
+  n = pread(*fd, holder, len - 1, 0);
+  holder[n > 0 ? n : 0] = '\0';
+  holder[strcspn(holder, "\n")] = '\0';
+  close(*fd);
+  *fd = -1;
+  return CRL_EAGENT_BUSY;
 }

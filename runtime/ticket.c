@@ -18,6 +18,7 @@
  * libgit2 runs no hooks, filters or fsmonitor of the repository.
  */
 #include "rt-int.h"
+#include "rt-json.h"
 #include "rt-policy.h"
 
 #include <stdlib.h>
@@ -183,11 +184,7 @@ static void ticket_store(struct rt_run *r, const struct rt_commit_stat *cs) {
 }
 
 static void ticket_event(struct rt_run *r, const char *kind, json_t *data) {
-  char *s = json_dumps(data, JSON_COMPACT);
-
-  rt_engine_event(r->eng, r->eng->m->tasks[r->task].id, r->id, kind, s);
-  free(s);
-  json_decref(data);
+  rt_engine_event_json(r->eng, r->eng->m->tasks[r->task].id, r->id, kind, data);
 }
 
 /* The action of a policy kind: the mission's, else failed. */

@@ -141,4 +141,9 @@ const char *sbx_host_limit_mechanism(const struct sbx_host *h, const char *ctl);
  * more, never less. */
 int sbx_simulate_missing(const char *feature);
 
+/* Default dispositions for every signal, glibc's internal ones included,
+ * and an empty mask: what a child gets before it execs an agent. Async
+ * signal safe (raw syscalls only). */
+void sbx_reset_signals(void);
+
 #endif

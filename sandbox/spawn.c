@@ -99,7 +99,7 @@ void sbx__step_describe(char *out, size_t outlen, const struct sbx_plan *plan,
 
 /* Default dispositions for every signal and an empty mask. The raw syscall
  * also resets glibc's internal signals, which signal() refuses to touch. */
-static void spawn_reset_signals(void) {
+void sbx_reset_signals(void) {
   /* The kernel's layout of struct sigaction, not glibc's. */
   struct {
     void (*handler)(int);
@@ -193,7 +193,7 @@ static void command_main(const void *arg) {
     close(c->plan->status_fd);
   if (setsid() < 0)
     sbx__child_fail(fd, SBX__STEP_SETSID, errno);
-  spawn_reset_signals();
+  sbx_reset_signals();
   if ((rc = command_drop_caps()) < 0)
     sbx__child_fail(fd, SBX__STEP_CAPS, -rc);
   if ((rc = spawn_keep_fds(c->plan)) < 0)
@@ -443,7 +443,7 @@ __attribute__((noreturn)) static void plain_child(const struct spawn_ctx *c) {
   int fd = c->errp[1], rc;
 
   close(c->errp[0]);
-  spawn_reset_signals();
+  sbx_reset_signals();
   if (chdir(c->plan->workdir) < 0)
     sbx__child_fail(fd, SBX__STEP_CHDIR, errno);
   if ((rc = spawn_close_fds(c->plan, fd)) < 0)
