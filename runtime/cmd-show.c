@@ -137,11 +137,37 @@ static void show_ticket_table(json_t *tickets) {
   }
 }
 
+/* The mission's LLM calls, from the gateway's records. */
+static void show_llm(struct store *st, const char *mission, json_t *json) {
+  struct store_llm_totals t;
+
+  if (store_llm_totals(st, mission, NULL, 0, &t, NULL) < 0 || t.calls == 0)
+    return;
+  if (json != NULL) {
+    json_object_set_new(
+        json, "llm",
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:I}", "calls",
+                  (json_int_t)t.calls, "input", (json_int_t)t.input, "output",
+                  (json_int_t)t.output, "cache_read", (json_int_t)t.cache_read,
+                  "cache_write", (json_int_t)t.cache_write, "usd", t.usd,
+                  "unpriced", (json_int_t)t.unpriced));
+    return;
+  }
+  printf("LLM calls: %lld, tokens: %lld in, %lld out, %lld cache read, %lld "
+         "cache write; $%.6f",
+         (long long)t.calls, (long long)t.input, (long long)t.output,
+         (long long)t.cache_read, (long long)t.cache_write, t.usd);
+  if (t.unpriced > 0)
+    printf(" (%lld unpriced)", (long long)t.unpriced);
+  putchar('\n');
+}
+
 static int show_table(struct store *st, const struct store_mission *m) {
   json_t *tickets;
   int rc, n = 0;
 
   printf("mission %s: %s (%s)\n", m->id, m->state, m->file ? m->file : "");
+  show_llm(st, m->id, NULL);
   printf("%-20s %-10s %-15s %8s %8s  %s\n", "TASK", "TICKET", "STATE",
          "ATTEMPTS", "TIME", "REASON");
   if ((rc = store_task_list(st, m->id, show_table_row, NULL)) < 0)
@@ -169,6 +195,7 @@ static int show_mission(struct store *st, const char *id, int json) {
   doc = json_pack("{s:s, s:s, s:o, s:o, s:o}", "mission", id, "state", m.state,
                   "tasks", tasks, "tickets", show_tickets(st, id), "commits",
                   commits);
+  show_llm(st, id, doc);
   json_dumpf(doc, stdout, JSON_INDENT(2));
   json_decref(doc);
   putchar('\n');
