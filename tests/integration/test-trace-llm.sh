@@ -113,6 +113,27 @@ assert_eq "${got%% *}" "$ncalls" "the trace holds every call"
 "$CORRAL" show --trace "$TMP/llm.corral" >"$TMP/show.txt" 2>&1 || fail "show --trace"
 assert_match "$(cat "$TMP/show.txt")" "*LLM calls: $ncalls,*" "show --trace counts the LLM calls"
 
+# Each model call is a chat span under its run, with the GenAI names.
+"$CORRAL" export --trace "$TMP/llm.corral" --format otel >"$TMP/otel.json" 2>"$TMP/err" ||
+  fail "otel export: $(cat "$TMP/err")"
+got=$(python3 - "$TMP/otel.json" "$TMP/llm.corral" <<'EOF'
+import json, sqlite3, sys
+spans = json.load(open(sys.argv[1]))["resourceSpans"][0]["scopeSpans"][0]["spans"]
+attrs = lambda s: {a["key"]: list(a["value"].values())[0] for a in s["attributes"]}
+by_id = {s["spanId"]: s for s in spans}
+chat = [s for s in spans if attrs(s).get("gen_ai.operation.name") == "chat"]
+ok = all(s["name"] == "chat local-model" and attrs(s)["gen_ai.request.model"] == "local-model"
+         and attrs(s)["gen_ai.provider.name"] in ("anthropic", "openai", "gemini")
+         and attrs(by_id[s["parentSpanId"]])["gen_ai.operation.name"] == "invoke_agent"
+         for s in chat)
+tokens = sum(int(attrs(s)["gen_ai.usage.output_tokens"]) for s in chat)
+db = sqlite3.connect(sys.argv[2])
+n, out = db.execute("select count(*), total(output) from llm_calls where api <> 'side'").fetchone()
+print(len(chat) == n and tokens == out and n > 0, ok)
+EOF
+)
+assert_eq "$got" "True True" "OTel: one chat span per model call, under its run, with its tokens"
+
 note "the provider is gone: replay against the recorded answers only"
 fake_provider_stop
 before=$(wc -l <"$TMP/requests.jsonl")
