@@ -7,8 +7,8 @@
  * top. An engine that replays recorded answers (opts.llm_replay) reads no
  * gateway config: no upstream, no key. Each call becomes an "llm.call"
  * event of its run and a row of the store's llm_calls with its bodies; a
- * cap reached stops the run with reason budget-exceeded. The mission's budget spans
- * its runs: each run is capped at what is left when it starts, and admit
+ * cap reached stops the run with reason budget-exceeded. The mission's budget
+ * spans its runs: each run is capped at what is left when it starts, and admit
  * refuses any call once the runs together have spent it.
  */
 #include "gateway.h"
@@ -73,39 +73,39 @@ static void engine_gw_usage(json_t *o, const struct rt_gw_call *c) {
 /* The call's row, with its bodies, beside its llm.call event. */
 static void engine_gw_store(struct rt_run *r, const struct rt_gw_call *c) {
   struct crl_err err = CRL_ERR_INIT;
-  struct store_llm_call s = {
-      .mission = r->eng->m->name,
-      .task = r->eng->m->tasks[r->task].id,
-      .run = r->id,
-      .seq = (int64_t)c->seq,
-      .ts = c->started_ms,
-      .provider = rt_gw_provider_name(c->provider),
-      .api = rt_gw_api_name(c->api),
-      .method = c->method,
-      .path = c->path,
-      .model = c->model,
-      .status = c->status,
-      .stream = c->stream,
-      .refused = c->refused,
-      .replayed = c->replayed,
-      .content_type = c->content_type,
-      .request = c->request_body ? c->request_body : "",
-      .request_len = c->request_len,
-      .request_truncated = c->request_truncated,
-      .response = c->response_body ? c->response_body : "",
-      .response_len = c->response_len,
-      .response_truncated = c->response_truncated,
-      .input = c->usage.input,
-      .output = c->usage.output,
-      .cache_read = c->usage.cache_read,
-      .cache_write = c->usage.cache_write,
-      .reasoning = c->usage.reasoning,
-      .usage_seen = c->usage_seen,
-      .usd = c->cost_rc == 0 ? c->usd : 0,
-      .unpriced = c->cost_rc != 0,
-      .latency_ms = c->latency_ms,
-      .ttfb_ms = c->ttfb_ms,
-      .error = c->error};
+  struct store_llm_call s = {.mission = r->eng->m->name,
+                             .task = r->eng->m->tasks[r->task].id,
+                             .run = r->id,
+                             .seq = (int64_t)c->seq,
+                             .ts = c->started_ms,
+                             .provider = rt_gw_provider_name(c->provider),
+                             .api = rt_gw_api_name(c->api),
+                             .method = c->method,
+                             .path = c->path,
+                             .model = c->model,
+                             .status = c->status,
+                             .stream = c->stream,
+                             .refused = c->refused,
+                             .replayed = c->replayed,
+                             .content_type = c->content_type,
+                             .request = c->request_body ? c->request_body : "",
+                             .request_len = c->request_len,
+                             .request_truncated = c->request_truncated,
+                             .response =
+                                 c->response_body ? c->response_body : "",
+                             .response_len = c->response_len,
+                             .response_truncated = c->response_truncated,
+                             .input = c->usage.input,
+                             .output = c->usage.output,
+                             .cache_read = c->usage.cache_read,
+                             .cache_write = c->usage.cache_write,
+                             .reasoning = c->usage.reasoning,
+                             .usage_seen = c->usage_seen,
+                             .usd = c->cost_rc == 0 ? c->usd : 0,
+                             .unpriced = c->cost_rc != 0,
+                             .latency_ms = c->latency_ms,
+                             .ttfb_ms = c->ttfb_ms,
+                             .error = c->error};
 
   if (store_llm_call_add(r->eng->st, &s, &err) < 0)
     log_warn("run %lld: llm call %llu not stored: %s", (long long)r->id,

@@ -31,8 +31,8 @@ const char *rt_gw_provider_name(enum rt_gw_provider p) {
 }
 
 const char *rt_gw_api_name(enum rt_gw_api api) {
-  static const char *const names[] = {"messages", "responses", "chat",
-                                      "gemini", "side"};
+  static const char *const names[] = {"messages", "responses", "chat", "gemini",
+                                      "side"};
 
   return (size_t)api < CRL_ARRAY_SIZE(names) ? names[api] : "side";
 }

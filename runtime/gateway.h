@@ -178,7 +178,7 @@ struct rt_gw_call {
   const char *method;
   const char *path; /* as sent by the client, without the query */
   const char *model;
-  int stream;  /* the answer was SSE */
+  int stream;               /* the answer was SSE */
   const char *content_type; /* of the answer, as sent to the client */
   int status;  /* HTTP status sent to the client; 0: client gone first */
   int refused; /* answered by the gateway itself, not forwarded */

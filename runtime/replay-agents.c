@@ -31,7 +31,7 @@ struct agents {
   struct msn_mission *m;
   char *id, *dir, *repo_dir, *state_dir;
   git_repository *repo;
-  json_t *decisions; /* per task: array of {decision, feedback} */
+  json_t *decisions;         /* per task: array of {decision, feedback} */
   struct rt_llm_replay *llm; /* recorded LLM answers, per run */
   int jobs;
   FILE *fp;

@@ -8,8 +8,8 @@
  * corral.* otherwise. Each model call the LLM gateway recorded for a run is
  * a "chat {model}" span under it, from the call's start to its end
  * (start + latency), with its provider, models, tokens and cost; side
- * requests (token counts, model lists, probes) get no span. Ids are hashes of the mission, task, run and event, so exporting twice
- * gives the same ids.
+ * requests (token counts, model lists, probes) get no span. Ids are hashes of
+ * the mission, task, run and event, so exporting twice gives the same ids.
  */
 #include "report-int.h"
 

@@ -145,12 +145,11 @@ static int report_llm_cb(const struct store_llm_call *c, void *payload) {
   o = json_pack("{s:I, s:I, s:s?, s:s?, s:s?, s:s?, s:i, s:b, s:f, s:I, s:I, "
                 "s:I, s:I}",
                 "seq", (json_int_t)c->seq, "ts", (json_int_t)c->ts, "provider",
-                c->provider, "api", c->api, "model", c->model,
-                "response_model", rm, "status", c->status, "stream", c->stream,
-                "latency_ms", c->latency_ms, "input", (json_int_t)c->input,
-                "output", (json_int_t)c->output, "cache_read",
-                (json_int_t)c->cache_read, "cache_write",
-                (json_int_t)c->cache_write);
+                c->provider, "api", c->api, "model", c->model, "response_model",
+                rm, "status", c->status, "stream", c->stream, "latency_ms",
+                c->latency_ms, "input", (json_int_t)c->input, "output",
+                (json_int_t)c->output, "cache_read", (json_int_t)c->cache_read,
+                "cache_write", (json_int_t)c->cache_write);
   x->llm_usage.input += c->input;
   x->llm_usage.output += c->output;
   x->llm_usage.cache_read += c->cache_read;

@@ -24,11 +24,11 @@
   "id, mission_id, task_id, run_id, kind, text, state, answer, " \
   "default_answer, deadline, created_at, answered_at"
 
-#define LLM_COLS                                                          \
-  "mission_id, task_id, run_id, seq, ts, provider, api, method, path, "    \
-  "model, status, stream, refused, replayed, content_type, request, "      \
-  "request_truncated, response, response_truncated, input, output, "      \
-  "cache_read, cache_write, reasoning, usage_seen, usd, unpriced, "        \
+#define LLM_COLS                                                        \
+  "mission_id, task_id, run_id, seq, ts, provider, api, method, path, " \
+  "model, status, stream, refused, replayed, content_type, request, "   \
+  "request_truncated, response, response_truncated, input, output, "    \
+  "cache_read, cache_write, reasoning, usage_seen, usd, unpriced, "     \
   "latency_ms, ttfb_ms, error"
 
 #define TICKET_COLS                                                    \

@@ -285,8 +285,8 @@ struct store_llm_call {
   const char *mission;
   const char *task;
   int64_t run;
-  int64_t seq; /* per run, from 1 (the llm.call event's "seq") */
-  int64_t ts;  /* wall clock ms when the request was complete */
+  int64_t seq;          /* per run, from 1 (the llm.call event's "seq") */
+  int64_t ts;           /* wall clock ms when the request was complete */
   const char *provider; /* "anthropic", "openai", "gemini", "unknown" */
   const char *api;      /* "messages", "responses", "chat", "gemini", "side" */
   const char *method;
@@ -314,8 +314,7 @@ struct store_llm_call {
 
 int store_llm_call_add(struct store *st, const struct store_llm_call *c,
                        struct crl_err *err);
-typedef int (*store_llm_call_cb)(const struct store_llm_call *c,
-                                 void *payload);
+typedef int (*store_llm_call_cb)(const struct store_llm_call *c, void *payload);
 /* A mission's calls (run 0) or one run's, by run then seq. A callback
  * returning non-zero stops the walk and that value is returned. */
 int store_llm_call_list(struct store *st, const char *mission, int64_t run,

@@ -1,9 +1,9 @@
 #!/bin/bash
 # shellcheck source-path=SCRIPTDIR
 # LLM calls in traces and agents-mode replay of agent CLIs (issue 7): an
-# offline mission with one ticket per CLI (claude-code and codex; others
-# with TRACE_LLM_KINDS, e.g. opencode, whose title call races its first
-# model call) under the `agent` profile against the fake provider. The
+# offline mission with one ticket per installed CLI (the five real ones, or
+# TRACE_LLM_KINDS; opencode's title call races its first model call to the
+# same path) under the `agent` profile against the fake provider. The
 # store holds one llm_calls row per llm.call event, with the same seqs,
 # tokens and cost, and the bodies; the trace carries them and `corral show
 # --trace` counts them. Then the fake provider is stopped and `corral
@@ -20,15 +20,8 @@ repo_root=$(cd "$here/../.." && pwd)
 . "$repo_root/tests/fixtures/fake-provider/clis.sh"
 
 bindir=${CORRAL_AGENTS_PREFIX:-$repo_root/build-agents}/node_modules/.bin
-kinds=()
-for kind in ${TRACE_LLM_KINDS:-claude-code codex}; do
-  case $kind in
-  claude-code) cmd=claude ;;
-  qwen-code) cmd=qwen ;;
-  *) cmd=$kind ;;
-  esac
-  if [ -x "$bindir/$cmd" ]; then kinds+=("$kind"); else note "$kind: not installed"; fi
-done
+# shellcheck disable=SC2086
+installed_kinds "$bindir" ${TRACE_LLM_KINDS:-${AGENT_CLI_KINDS[*]}}
 [ ${#kinds[@]} -gt 0 ] || skip "no agent CLI is installed (run scripts/agent-clis)"
 
 REAL=sk-corral-trace-$$-key
@@ -158,6 +151,17 @@ note "replayed calls (count, answered from the trace, past its end): $replayed"
 read -r n rep past <<<"$replayed"
 [ "$n" -gt 0 ] && [ "$rep" = "$n" ] || fail "not every call was answered from the trace: $replayed"
 assert_eq "$past" 0 "no call went past the recorded answers"
+assert_eq "$(wc -l <"$TMP/requests.jsonl")" "$before" "nothing reached the provider"
+
+note "corral run --replay-llm: a mission of the same tasks, on the recorded answers"
+write_mission "$TMP/r.yaml" rerun "${kinds[@]}"
+RUN_LIMIT=240 corral_run --replay-llm "$TMP/llm.corral" "$TMP/r.yaml" >"$TMP/run.out" 2>&1
+rc=$?
+sed 's/^/#   /' "$TMP/run.out" | tail -4
+assert_eq "$rc" 0 "run --replay-llm succeeds with the provider gone"
+for k in "${kinds[@]}"; do
+  assert_eq "$(git -C "$TMP/repo" show "corral/rerun/T-$k:out.txt" 2>/dev/null)" hi "$k: out.txt committed from the recorded answers"
+done
 assert_eq "$(wc -l <"$TMP/requests.jsonl")" "$before" "nothing reached the provider"
 
 note "an edited answer: the shell command writes another word"

@@ -717,6 +717,17 @@ Test(gateway, replay_serves_recorded_answers_in_order) {
   fx_gw_stop();
 }
 
+/* A gateway with no upstream answering from `replay`. */
+static void replay_start(const struct rt_gw_replay *replay, size_t n) {
+  struct rt_gw_run run = default_run;
+  struct rt_gw_opts opts = RT_GW_OPTS_INIT;
+
+  run.replay = replay;
+  run.nreplay = n;
+  opts.on_call = fx_on_call;
+  fx_gw_start(&opts, &run);
+}
+
 /* Replay entries are keyed by method and path: a side request the CLI now
  * sends before its model call still gets its own recorded answer. */
 Test(gateway, replay_matches_side_requests_by_path) {
@@ -729,14 +740,9 @@ Test(gateway, replay_matches_side_requests_by_path) {
        .method = "POST",
        .path = "/v1/messages/count_tokens"},
       {.body = b, .len = 10, .method = "POST", .path = "/v1/messages"}};
-  struct rt_gw_run run = default_run;
-  struct rt_gw_opts opts = RT_GW_OPTS_INIT;
   struct gw_resp resp;
 
-  run.replay = replay;
-  run.nreplay = 3;
-  opts.on_call = fx_on_call;
-  fx_gw_start(&opts, &run);
+  replay_start(replay, 3);
   fx_request(&resp, fx.gw_port, "POST", "/v1/messages/count_tokens",
              h_anthropic, "{\"model\":\"m\"}");
   cr_assert_str_eq(resp.body, n);
@@ -778,19 +784,12 @@ Test(gateway, replay_tells_racing_calls_apart_by_request) {
                                    .path = "/v1/messages",
                                    .request = title_req,
                                    .request_len = sizeof(title_req) - 1}};
-  struct rt_gw_run run = default_run;
-  struct rt_gw_opts opts = RT_GW_OPTS_INIT;
   struct gw_resp resp;
 
-  run.replay = replay;
-  run.nreplay = 3;
-  opts.on_call = fx_on_call;
-  fx_gw_start(&opts, &run);
-  fx_request(&resp, fx.gw_port, "POST", "/v1/messages", h_anthropic,
-             work_req);
+  replay_start(replay, 3);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/messages", h_anthropic, work_req);
   cr_assert_str_eq(resp.body, w);
-  fx_request(&resp, fx.gw_port, "POST", "/v1/messages", h_anthropic,
-             title_req);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/messages", h_anthropic, title_req);
   cr_assert_str_eq(resp.body, t);
   fx_request(&resp, fx.gw_port, "POST", "/v1/messages", h_anthropic,
              "{\"other\":1}");

@@ -136,9 +136,9 @@ Test(store_llm, trace_carries_rows_under_its_checksum_and_import_moves_them) {
   sqlite3_close(db);
 
   cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-  cr_assert_eq(sqlite3_exec(db, "UPDATE llm_calls SET response = 'x'", NULL,
-                            NULL, NULL),
-               SQLITE_OK);
+  cr_assert_eq(
+      sqlite3_exec(db, "UPDATE llm_calls SET response = 'x'", NULL, NULL, NULL),
+      SQLITE_OK);
   sqlite3_close(db);
   cr_assert_eq(store_trace_open(&tr, path, 1, &err), CRL_EPARSE);
   cr_assert(strstr(err.msg, "checksum mismatch") != NULL, "%s", err.msg);
