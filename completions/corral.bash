@@ -23,7 +23,7 @@ _corral_opts() {
   pause | resume) echo "$common --socket --json" ;;
   agent) echo "$common" ;;
   cancel) echo "$common --socket --json --task --mission" ;;
-  costs) echo "$common --socket --json --by" ;;
+  costs) echo "$common --state-dir --socket --json --mission --by" ;;
   gc) echo "$common --state-dir --mission --dry-run --force --json" ;;
   daemon) echo "$common --socket --state-dir --group --jobs --stop-agents" ;;
   sandbox) echo "$common --profile --dir --home-dir --keep-fd --verbose" ;;
@@ -59,7 +59,7 @@ _corral() {
     return
     ;;
   --by)
-    mapfile -t COMPREPLY < <(compgen -W "mission ticket task agent" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "mission ticket task run agent" -- "$cur")
     return
     ;;
   --format)

@@ -136,104 +136,20 @@ API_HANDLER(api_metrics) {
   crl_buf_close(&b);
 }
 
-struct api_costs {
-  struct store *st;
-  const char *by;
-  json_t *groups; /* key -> totals */
-};
-
-/* The group an llm.call event belongs to; "" when it cannot be told. */
-static void api_cost_key(char *out, size_t len, struct api_costs *c,
-                         const struct store_event *ev) {
-  struct store_task t;
-
-  if (strcmp(c->by, "mission") == 0 || ev->task == NULL) {
-    snprintf(out, len, "%s", ev->mission ? ev->mission : "");
-    return;
-  }
-  if (strcmp(c->by, "task") == 0) {
-    snprintf(out, len, "%s/%s", ev->mission, ev->task);
-    return;
-  }
-  if (store_task_get(c->st, ev->mission, ev->task, &t, NULL) < 0)
-    snprintf(out, len, "%s/?", ev->mission);
-  else if (strcmp(c->by, "ticket") == 0)
-    snprintf(out, len, "%s/%s", ev->mission, t.ticket ? t.ticket : "");
-  else
-    snprintf(out, len, "%s", t.agent ? t.agent : "");
-}
-
-static void api_cost_add(json_t *g, const char *k, json_t *v) {
-  json_t *have = json_object_get(g, k);
-
-  if (json_is_real(v) || json_is_real(have))
-    json_object_set_new(
-        g, k, json_real(json_number_value(have) + json_number_value(v)));
-  else
-    json_object_set_new(
-        g, k, json_integer(json_integer_value(have) + json_integer_value(v)));
-}
-
-static void api_cost_count(json_t *g, const char *k) {
-  json_object_set_new(
-      g, k, json_integer(json_integer_value(json_object_get(g, k)) + 1));
-}
-
-static int api_cost_one(const struct store_event *ev, void *payload) {
-  static const char *const keys[] = {"input", "output", "cache_read",
-                                     "cache_write", "usd"};
-  struct api_costs *c = payload;
-  json_t *d, *g;
-  char key[512];
-
-  if (strcmp(ev->kind, "llm.call") != 0 ||
-      (d = json_loads(ev->data ? ev->data : "", 0, NULL)) == NULL)
-    return 0;
-  api_cost_key(key, sizeof(key), c, ev);
-  if ((g = json_object_get(c->groups, key)) == NULL) {
-    g = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:f, s:i}", "key", key,
-                  "calls", 0, "input", 0, "output", 0, "cache_read", 0,
-                  "cache_write", 0, "usd", 0.0, "unpriced_calls", 0);
-    json_object_set_new(c->groups, key, g);
-  }
-  api_cost_count(g, "calls");
-  for (size_t i = 0; i < CRL_ARRAY_SIZE(keys); i++)
-    api_cost_add(g, keys[i], json_object_get(d, keys[i]));
-  if (json_is_true(json_object_get(d, "unpriced")))
-    api_cost_count(g, "unpriced_calls");
-  json_decref(d);
-  return 0;
-}
-
-/* Usage and dollars from the gateway's llm.call events, per group. A call
- * to a model the pricing table lacks is counted in unpriced_calls, never
- * priced at 0 silently. */
+/* Usage and dollars from the gateway's llm.call events, per group
+ * (costs.c). */
 API_HANDLER(api_costs) {
   const char *by = rt_http_req_query(req, "group_by");
-  static const char *const ok[] = {"mission", "ticket", "task", "agent"};
-  struct api_costs c = {((struct rt_daemon *)payload)->st, NULL, json_object()};
-  json_t *v = json_array(), *g;
-  const char *k;
-  size_t i;
 
-  for (i = 0; by != NULL && i < CRL_ARRAY_SIZE(ok); i++)
-    if (strcmp(by, ok[i]) == 0)
-      break;
-  if (by != NULL && i == CRL_ARRAY_SIZE(ok)) {
-    json_decref(v);
-    json_decref(c.groups);
+  if (by != NULL && !rt_costs_group_ok(by)) {
     rt_http_reply_error(req, CRL_EBAD_REQUEST, NULL,
-                        "group_by must be mission, ticket, task or agent");
+                        "group_by must be mission, ticket, task, run or agent");
     return;
   }
-  c.by = by ? by : "mission";
-  store_event_list(c.st, rt_http_req_query(req, "mission"), NULL, 0,
-                   api_cost_one, &c);
-  json_object_foreach(c.groups, k, g) json_array_append(v, g);
-  json_decref(c.groups);
   rt_http_reply_json(req, 200,
-                     json_pack("{s:s, s:s, s:o}", "group_by", c.by, "currency",
-                               "USD", "groups", v));
+                     rt_costs(((struct rt_daemon *)payload)->st,
+                              rt_http_req_query(req, "mission"),
+                              by ? by : "mission"));
 }
 
 static const char *const api_audit_kinds[] = {

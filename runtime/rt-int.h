@@ -7,6 +7,7 @@
 #define RT_INT_H
 
 #include <stdio.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include "adapter.h"
@@ -65,6 +66,13 @@ int rt_mission_lock(int *fd, const char *state_dir, const char *mission,
 /* Finds the mission to show: `name`, else the most recent one. */
 int rt_mission_pick(char **out, struct store *st, const char *name,
                     struct crl_err *err);
+
+/* Spending from the llm.call events of `mission` (NULL: all) grouped by
+ * "mission", "ticket", "task", "run" or "agent" (costs.c):
+ * {"group_by", "currency", "groups": [{key, calls, input, output,
+ * cache_read, cache_write, usd, unpriced_calls}]}. */
+int rt_costs_group_ok(const char *by);
+json_t *rt_costs(struct store *st, const char *mission, const char *by);
 
 /* A cgroup v2 directory under which shims may create one leaf per run, or
  * NULL when the host gives us none (cgroup.c). Heap-owned. */

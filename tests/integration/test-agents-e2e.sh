@@ -157,6 +157,24 @@ EOF
 )
 note "tokens answered = tokens recorded: $totals"
 assert_eq "${totals% = *}" "${totals#* = }" "the gateway recorded every token the provider answered"
+# `corral costs` on the state dir (no daemon) rolls the same calls up:
+# per task its tokens equal the events' sums above, and by run there is a
+# group for every run that made a call.
+corral_cmd costs --mission agents --by task --json >"$TMP/costs.json" ||
+  fail "corral costs --state-dir failed"
+for k in "${kinds[@]}"; do
+  got=$(jq -r --arg k "agents/$k" '.groups[] | select(.key == $k) |
+    "\(.input + .cache_write) \(.output) \(.cache_read)"' "$TMP/costs.json")
+  want=$(usage "$k")
+  assert_eq "$got" "${want% cost-ok}" "$k: corral costs --by task matches the llm.call events"
+done
+corral_cmd costs --mission agents --by run --json >"$TMP/costs-run.json" ||
+  fail "corral costs --by run failed"
+runs=$(sqlite3 "$STATE/corral.db" "select count(distinct run_id) from events
+  where kind='llm.call' and mission_id='agents'")
+assert_eq "$(jq '.groups|length' "$TMP/costs-run.json")" "$runs" "corral costs --by run: one group per run"
+corral_cmd costs --mission agents >"$TMP/costs.txt" || fail "corral costs (table) failed"
+assert_match "$(head -1 "$TMP/costs.txt")" 'mission*calls*input*usd' "corral costs prints a table"
 keys=$(python3 - "$TMP/requests.jsonl" <<'EOF'
 import json, sys
 seen = set()

@@ -73,7 +73,7 @@ assert_eq "$(jbody '.questions|type')" array "questions is a list"
 expect_api 200 - GET '/v1/questions?state=open'
 expect_api 200 - GET /v1/approvals
 assert_eq "$(jbody '.approvals|type')" array "approvals is a list"
-for g in mission ticket task agent; do
+for g in mission ticket task run agent; do
   expect_api 200 - GET "/v1/costs?group_by=$g"
   assert_eq "$(jbody '[.group_by, .currency, (.groups|type)]|@tsv')" \
     "$(printf '%s\tUSD\tarray' $g)" "costs by $g"
