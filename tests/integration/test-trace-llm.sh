@@ -64,13 +64,21 @@ write_mission() { # write_mission FILE NAME KIND...
 }
 
 write_mission "$TMP/m.yaml" llm "${kinds[@]}"
-RUN_LIMIT=240 corral_run "$TMP/m.yaml" >"$TMP/run.out" 2>&1
-rc=$?
-sed 's/^/#   /' "$TMP/run.out" | tail -10
-assert_eq "$rc" 0 "the mission succeeds"
-for k in "${kinds[@]}"; do
-  assert_eq "$(git -C "$TMP/repo" show "corral/llm/T-$k:out.txt" 2>/dev/null)" hi "$k: out.txt committed"
-done
+# run_ok MISSION WHAT ARGS...: `corral run ARGS` succeeds and each CLI's
+# out.txt holds hi on MISSION's ticket branch.
+run_ok() {
+  local name=$1 what=$2 rc k
+  shift 2
+  RUN_LIMIT=240 corral_run "$@" >"$TMP/run.out" 2>&1
+  rc=$?
+  sed 's/^/#   /' "$TMP/run.out" | tail -6
+  assert_eq "$rc" 0 "$what"
+  for k in "${kinds[@]}"; do
+    assert_eq "$(git -C "$TMP/repo" show "corral/$name/T-$k:out.txt" 2>/dev/null)" hi "$k: out.txt committed"
+  done
+}
+
+run_ok llm "the mission succeeds" "$TMP/m.yaml"
 
 # calls DB MISSION: "ROWS EVENTS | same tokens, cost and seqs | bodies".
 calls() {
@@ -155,13 +163,8 @@ assert_eq "$(wc -l <"$TMP/requests.jsonl")" "$before" "nothing reached the provi
 
 note "corral run --replay-llm: a mission of the same tasks, on the recorded answers"
 write_mission "$TMP/r.yaml" rerun "${kinds[@]}"
-RUN_LIMIT=240 corral_run --replay-llm "$TMP/llm.corral" "$TMP/r.yaml" >"$TMP/run.out" 2>&1
-rc=$?
-sed 's/^/#   /' "$TMP/run.out" | tail -4
-assert_eq "$rc" 0 "run --replay-llm succeeds with the provider gone"
-for k in "${kinds[@]}"; do
-  assert_eq "$(git -C "$TMP/repo" show "corral/rerun/T-$k:out.txt" 2>/dev/null)" hi "$k: out.txt committed from the recorded answers"
-done
+run_ok rerun "run --replay-llm succeeds with the provider gone" \
+  --replay-llm "$TMP/llm.corral" "$TMP/r.yaml"
 assert_eq "$(wc -l <"$TMP/requests.jsonl")" "$before" "nothing reached the provider"
 
 note "an edited answer: the shell command writes another word"
