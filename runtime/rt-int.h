@@ -119,6 +119,13 @@ int rt_status_read(struct rt_status *out, const char *rundir);
 struct rt_engine;
 struct rt_run;
 
+/* LLM spending of one scope: tokens (rt_usage_total) and dollars of priced
+ * calls. */
+struct rt_spend {
+  int64_t tokens;
+  double usd;
+};
+
 /* Run lifecycle (tmux job.c): the run ends once the shim is reaped (its
  * status is final and the log complete) and the last bytes are ingested. */
 enum rt_run_state {
@@ -234,8 +241,9 @@ struct rt_engine {
   struct rt_gw *gw; /* the LLM gateway, when an agent is an LLM CLI */
   struct rt_gw_config *gw_cfg;
   struct rt_price_table *prices;
-  int64_t spent_tokens; /* by this engine's runs, for the mission budget */
-  double spent_usd;
+  struct rt_spend spent;         /* the mission's LLM spending */
+  struct rt_spend *spent_ticket; /* per ticket */
+  struct rt_spend *spent_task;   /* per task */
 };
 
 int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
@@ -335,7 +343,18 @@ int rt_agent_uses_gw(const struct adapter_ops *ops);
 int rt_engine_gw_init(struct rt_engine *e, struct crl_err *err);
 void rt_engine_gw_close(struct rt_engine *e);
 void rt_engine_gw_free(struct rt_engine *e);
-void rt_engine_gw_budget(const struct rt_engine *e, struct rt_gw_budget *b);
+/* A task's run caps: the least of what is left of its task's, ticket's
+ * and the mission's budgets. */
+void rt_engine_gw_budget(const struct rt_engine *e, size_t task,
+                         struct rt_gw_budget *b);
+/* Sums the mission's recorded llm.call events into the engine's spending
+ * (a restarted engine keeps the caps); after rt_discover_restore. */
+int rt_engine_gw_reload(struct rt_engine *e, struct crl_err *err);
+/* Grows the per-task spending after a discovered task was added. */
+void rt_engine_gw_grow(struct rt_engine *e);
+/* The run's gateway back after a re-attach: the listening socket the shim
+ * holds (run-agent.c). */
+void rt_run_agent_attach(struct rt_run *r);
 
 /* A run's home and gateway port (run-agent.c). */
 int rt_run_agent_prepare(struct rt_run *r, struct adapter_run *a,

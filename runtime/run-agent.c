@@ -96,7 +96,7 @@ static void agent_gw_ctx(struct rt_gw_run *ctx, struct rt_run *r,
   ctx->task_id = a->task;
   ctx->run_id = a->run_id;
   ctx->agent = m->agents[m->tasks[r->task].agent].name;
-  rt_engine_gw_budget(r->eng, &ctx->budget);
+  rt_engine_gw_budget(r->eng, r->task, &ctx->budget);
   /* max_turns is held on the wire too, whatever the CLI does with it. */
   ctx->budget.max_turns = r->eng->m->tasks[r->task].max_turns;
   ctx->payload = r;

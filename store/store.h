@@ -279,6 +279,22 @@ typedef int (*store_event_cb)(const struct store_event *ev, void *payload);
 int store_event_list(struct store *st, const char *mission, const char *task,
                      int64_t after, store_event_cb cb, void *payload);
 
+/* LLM spending of one task (spend.c), summed from the gateway's llm.call
+ * events: tokens of every class (input, output, cache read and write) of
+ * calls whose answer carried usage, dollars of the priced ones. */
+struct store_spend {
+  const char *task; /* NULL for calls recorded without a task */
+  int64_t calls;
+  int64_t tokens;
+  double usd;
+};
+
+typedef int (*store_spend_cb)(const struct store_spend *s, void *payload);
+/* One row per task of the mission that made calls, by task id. A callback
+ * returning non-zero stops the walk and that value is returned. */
+int store_spend_list(struct store *st, const char *mission, store_spend_cb cb,
+                     void *payload, struct crl_err *err);
+
 /*
  * Trace files (trace.c, import.c): one mission in a database of its own,
  * with this store's schema plus trace_meta and trace_blobs. Format
