@@ -174,6 +174,7 @@ struct rt_run {
   char *agent_path;   /* the agent's PATH, for the sandbox's read-only dirs */
   int gw_sock;        /* our end of the socketpair the sandbox answers on */
   int gw_child;       /* the shim's end until the spawn, or -1 */
+  int gw_netns;       /* the sandbox makes the port in its namespace */
   int gw_port;
   char base_url[64];
   int has_gw_poll;

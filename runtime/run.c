@@ -423,6 +423,7 @@ int rt_run_attach(struct rt_run *r, pid_t shim_pid, int64_t offset) {
   r->spawned = 1;
   if ((rc = run_watch(r, shim_pid)) < 0)
     return rc;
+  rt_run_agent_attach(r);
   run_chan_open(r);
   run_heartbeat_start(r);
   return 0;
