@@ -96,11 +96,11 @@ struct msn_task {
   struct msn_retries retries;
   int review; /* review: required */
   int plan;   /* plan: required: a plan run, approved, before the work */
-  char **plan_command;  /* the plan run's argv for exec agents, or NULL */
-  int64_t heartbeat_ms; /* the agent must call `corral agent heartbeat` at
-                           least this often (0: no heartbeat expected) */
-  int max_turns;        /* LLM turns per run: the task's, else its agent's;
-                           0: no cap */
+  char **plan_command;      /* the plan run's argv for exec agents, or NULL */
+  int64_t heartbeat_ms;     /* the agent must call `corral agent heartbeat` at
+                               least this often (0: no heartbeat expected) */
+  int max_turns;            /* LLM turns per run: the task's, else its agent's;
+                               0: no cap */
   struct msn_budget budget; /* tokens and usd of all its runs; 0: no cap */
   int line, col;
 };

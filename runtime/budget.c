@@ -24,7 +24,8 @@ void rt_spend_add(struct rt_spend *s, int64_t tokens, double usd) {
 
 /* Left of a cap, or -1 when there is none. At least 1 token (a cent's
  * hundredth) when spent, since 0 means no cap in a run's caps. */
-static int64_t left_tokens(const struct msn_budget *b, const struct rt_spend *s) {
+static int64_t left_tokens(const struct msn_budget *b,
+                           const struct rt_spend *s) {
   if (b == NULL || b->tokens <= 0)
     return -1;
   return b->tokens > s->tokens ? b->tokens - s->tokens : 1;

@@ -294,8 +294,8 @@ void rt_run_agent_attach(struct rt_run *r) {
   }
   fd = agent_recv_fd(sock, MSG_PEEK);
   close(sock);
-  if (fd >= 0 && (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 ||
-                  !acc)) {
+  if (fd >= 0 &&
+      (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc)) {
     close(fd);
     fd = -1;
   }

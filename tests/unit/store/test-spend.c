@@ -39,8 +39,8 @@ static void list(struct rows *r, const char *mission) {
                err.msg);
 }
 
-#define CALL(in, out, cr, cw, tail)                                          \
-  "{\"input\":" #in ",\"output\":" #out ",\"cache_read\":" #cr                \
+#define CALL(in, out, cr, cw, tail)                            \
+  "{\"input\":" #in ",\"output\":" #out ",\"cache_read\":" #cr \
   ",\"cache_write\":" #cw ",\"reasoning\":7,\"usage_seen\":true," tail "}"
 
 Test(store_spend, sums_every_token_class_and_priced_dollars_per_task) {
@@ -61,7 +61,8 @@ Test(store_spend, sums_every_token_class_and_priced_dollars_per_task) {
   cr_assert_float_eq(r.usd[1], 0.25, 1e-12);
 }
 
-Test(store_spend, ignores_other_missions_kinds_bad_json_and_calls_without_usage) {
+Test(store_spend,
+     ignores_other_missions_kinds_bad_json_and_calls_without_usage) {
   struct rows r;
 
   append("m", "a", "llm.call", CALL(5, 5, 0, 0, "\"usd\":1.0"));
