@@ -141,22 +141,11 @@ static void agent_serve_fd(struct rt_run *r, int fd, const char *from) {
  * (it stays there unread). Best effort: without it the run only loses its
  * gateway if the engine restarts. */
 static void agent_hold(struct rt_run *r, int lfd) {
-  char ctl[CMSG_SPACE(sizeof(int))], b = 'h';
-  struct iovec iov = {&b, 1};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-  struct cmsghdr *c;
+  int rc = crl_fd_send(r->gw_sock, lfd, MSG_DONTWAIT);
 
-  memset(ctl, 0, sizeof(ctl));
-  m.msg_control = ctl;
-  m.msg_controllen = sizeof(ctl);
-  c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &lfd, sizeof(int));
-  if (sendmsg(r->gw_sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+  if (rc < 0)
     log_warn("run %lld: the shim cannot hold the gateway port: %s",
-             (long long)r->id, strerror(errno));
+             (long long)r->id, crl_strerror(rc));
 }
 
 /* No namespace of its own: the engine's port on the host's loopback. */
@@ -220,25 +209,6 @@ int rt_run_agent_prepare(struct rt_run *r, struct adapter_run *a,
   return agent_files(r, a, err);
 }
 
-/* Takes the listening socket the sandbox sent, or (peek) a copy of the one
- * the shim holds. */
-static int agent_recv_fd(int sock, int peek) {
-  char ctl[CMSG_SPACE(sizeof(int))], b;
-  struct iovec iov = {&b, 1};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-  struct cmsghdr *c;
-  int fd = -1;
-
-  m.msg_control = ctl;
-  m.msg_controllen = sizeof(ctl);
-  if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT | peek) <= 0)
-    return -1;
-  c = CMSG_FIRSTHDR(&m);
-  if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-    memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  return fd;
-}
-
 static void agent_poll_closed(uv_handle_t *h) {
   rt_run_handle_closed(h->data);
 }
@@ -255,7 +225,7 @@ static void agent_poll_close(struct rt_run *r) {
 
 static void agent_on_gw_fd(uv_poll_t *h, int status, int events) {
   struct rt_run *r = crl_container_of(h, struct rt_run, gw_poll);
-  int fd = agent_recv_fd(r->gw_sock, 0);
+  int fd = crl_fd_recv(r->gw_sock, MSG_DONTWAIT);
 
   (void)status;
   (void)events;
@@ -292,7 +262,7 @@ void rt_run_agent_attach(struct rt_run *r) {
              (long long)r->id, crl_strerror(sock));
     return;
   }
-  fd = agent_recv_fd(sock, MSG_PEEK);
+  fd = crl_fd_recv(sock, MSG_DONTWAIT | MSG_PEEK);
   close(sock);
   if (fd >= 0 &&
       (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc)) {

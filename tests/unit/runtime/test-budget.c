@@ -20,6 +20,12 @@ static void levels(struct rt_budget_levels *l) {
   l->budget[RT_SCOPE_MISSION] = &mission_b;
 }
 
+/* The task, ticket and mission have spent these, as an engine adds calls. */
+static void spend(struct rt_budget_levels *l, const struct rt_spend s[3]) {
+  for (int i = 0; i < RT_NSCOPES; i++)
+    rt_spend_add(&l->spent[i], s[i].tokens, s[i].usd);
+}
+
 static void reset(void) {
   memset(&task_b, 0, sizeof(task_b));
   memset(&ticket_b, 0, sizeof(ticket_b));
@@ -49,14 +55,10 @@ Test(rt_budget, caps_are_the_least_left_of_each_dimension) {
   struct rt_gw_budget caps;
 
   task_b.tokens = 5000;
-  ticket_b.tokens = 3000;
-  ticket_b.usd = 2.0;
-  mission_b.tokens = 10000;
-  mission_b.usd = 1.0;
+  ticket_b = (struct msn_budget){.tokens = 3000, .usd = 2.0};
+  mission_b = (struct msn_budget){.tokens = 10000, .usd = 1.0};
   levels(&l);
-  rt_spend_add(&l.spent[RT_SCOPE_TASK], 100, 0.1);
-  rt_spend_add(&l.spent[RT_SCOPE_TICKET], 2500, 0.2);
-  rt_spend_add(&l.spent[RT_SCOPE_MISSION], 9700, 0.5);
+  spend(&l, (struct rt_spend[]){{100, 0.1}, {2500, 0.2}, {9700, 0.5}});
   rt_budget_caps(&caps, &l);
   cr_assert_eq(caps.max_tokens, 300); /* the mission's 10000 - 9700 */
   cr_assert_float_eq(caps.max_usd, 0.5, 1e-12);
@@ -99,9 +101,7 @@ Test(rt_budget, over_names_the_innermost_spent_scope) {
   ticket_b.usd = 1.0;
   mission_b.tokens = 500;
   levels(&l);
-  rt_spend_add(&l.spent[RT_SCOPE_TASK], 499, 0.0);
-  rt_spend_add(&l.spent[RT_SCOPE_TICKET], 499, 0.99);
-  rt_spend_add(&l.spent[RT_SCOPE_MISSION], 499, 0.99);
+  spend(&l, (struct rt_spend[]){{499, 0.0}, {499, 0.99}, {499, 0.99}});
   cr_assert_eq(rt_budget_over(&kind, &scope, &l), 0);
   l.spent[RT_SCOPE_MISSION].tokens = 500; /* exactly reached: over */
   expect_over(&l, RT_GW_BUDGET_TOKENS, RT_SCOPE_MISSION);
