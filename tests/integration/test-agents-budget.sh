@@ -12,9 +12,11 @@
 #  (c) a run re-attached by a restarted daemon gets its gateway back: the
 #      daemon is killed -9 while the agent waits, a new daemon re-attaches,
 #      the agent's next call goes through the new daemon's gateway, the task
-#      completes and out.txt is committed. As root, then (when the build is
-#      readable by nobody) as nobody, which takes the listener back from its
-#      own shim through pidfd_getfd(2) without privileges.
+#      completes and out.txt is committed. As root, under the `agent`
+#      profile (the port made in the run's network namespace) and with
+#      sandbox none (the engine's own port on the host), then (when the build
+#      is readable by nobody) as nobody, which takes the listener back from
+#      its own shim through pidfd_getfd(2) without privileges.
 # Skipped (77) when claude is not installed (scripts/agent-clis).
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,12 +54,14 @@ git init -q -b main "$TMP/repo" && git -C "$TMP/repo" -c user.name=t \
 prompt="Create out.txt with the word hi using your shell tool."
 # write_mission FILE NAME MISSION_BUDGET <<< "TICKET TASK TICKET_BUDGET TASK_BUDGET"
 # lines ("-": no budget); budgets are flow maps such as "{ tokens: 300 }".
+# The tasks run under the profile $PROFILE (default agent).
 write_mission() {
   local tk ts tb sb
   {
     printf 'mission: %s\nrepo: "%s"\n' "$2" "$TMP/repo"
     [ "$3" = - ] || printf 'budget: %s\n' "$3"
-    printf 'defaults: { timeout: 150s, retries: { max: 0 } }\nagents:\n'
+    printf 'defaults: { timeout: 150s, retries: { max: 0 }, sandbox: %s }\nagents:\n' \
+      "${PROFILE:-agent}"
     printf '  claude: { adapter: claude-code, model: local-model, env: { PATH: "%s:/usr/local/bin:/usr/bin:/bin" } }\n' "$bindir"
     printf 'tickets:\n'
     while read -r tk ts tb sb; do
@@ -143,6 +147,27 @@ assert_eq "$(sql "select count(distinct run_id) from events where mission_id='su
   "runs that called the gateway (the same run before and after)"
 
 # ---- (c) a restarted daemon serves the re-attached run's gateway ------------
+# held_only_by_shim NAME: the run's shim holds the socketpair end (fd 3)
+# that keeps the gateway's port, and no process under it has that socket.
+held_only_by_shim() {
+  local shim sock queue p f n=0
+  shim=$(sql "select shim_pid from runs where mission_id='$1' and state='running'")
+  sock=$(readlink "/proc/$shim/fd/3")
+  assert_match "$sock" 'socket:\[*\]' "$1: fd 3 of the shim (pid $shim)"
+  queue=$(cat /proc/"$shim"/task/*/children)
+  while [ -n "$queue" ]; do
+    read -r p queue <<<"$queue"
+    n=$((n + 1))
+    for f in /proc/"$p"/fd/*; do
+      [ "$(readlink "$f" 2>/dev/null)" != "$sock" ] || fail "$1: $f (pid $p) holds the shim's $sock"
+    done
+    queue="$queue $(cat /proc/"$p"/task/*/children 2>/dev/null)"
+    queue=${queue# }
+  done
+  [ "$n" -ge 2 ] || fail "$1: only $n process(es) under the shim"
+  ok "$1: none of the $n processes under the shim holds $sock"
+}
+
 # reattach NAME: one waiting task through the daemon, killed -9 and
 # restarted while the agent waits; the run completes through the new one.
 reattach() {
@@ -150,6 +175,7 @@ reattach() {
   write_mission "$TMP/$name.yaml" "$name" - <<<"T-$name t-$name - -"
   expect_api 201 - POST "/v1/missions?dir=$TMP" --data-binary @"$TMP/$name.yaml"
   wait_for '[ "$(calls "$name")" -ge 1 ]' 90
+  held_only_by_shim "$name"
   daemon_stop KILL
   note "daemon killed with SIGKILL while the agent waits"
   daemon_start
@@ -168,6 +194,7 @@ reattach() {
 
 daemon_start
 reattach reattach
+PROFILE=none reattach hostport
 daemon_stop
 
 # As nobody: the daemon, its shims and the agents run as uid 65534, and
