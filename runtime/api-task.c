@@ -302,13 +302,15 @@ static int api_turns(struct rt_http_req *req) {
   return turns;
 }
 
-/* Resumes on the mission's live engine; a mission that has ended is asked
- * in the store first (so nothing starts for a resume refused) and then
- * taken up again, which runs the failed task with the resume. */
+/* Resumes on the mission's live engine; for a mission that has ended the
+ * resume is checked and asked in the store first (nothing starts for a
+ * resume refused), then the mission is taken up again, which runs the
+ * failed task with it. */
 static int api_resume_on(struct rt_daemon *d, const char *mission,
                          const char *id, int turns, struct rt_engine **eng,
                          struct crl_err *err) {
   struct rt_dmission *x = rt_daemon_mission(d, mission);
+  struct msn_mission *m = NULL;
   int idx, rc;
 
   if (x != NULL && !x->done) {
@@ -318,11 +320,18 @@ static int api_resume_on(struct rt_daemon *d, const char *mission,
                          "task %s is no longer in %s", id, mission);
     return rt_engine_resume(&x->eng, (size_t)idx, turns, err);
   }
-  if ((rc = rt_session_check(d->st, mission, id, turns, err)) < 0 ||
-      (rc = rt_daemon_restart(d, mission, &x, err)) < 0)
+  if ((rc = rt_daemon_load(&m, d, mission, err)) < 0)
     return rc;
+  rc = rt_session_request(d->st, m, id, turns, err);
+  msn_mission_free(m);
+  if (rc < 0)
+    return rc;
+  if ((rc = rt_daemon_restart(d, mission, &x, err)) < 0) {
+    store_task_set_resume(d->st, mission, id, 0, NULL);
+    return rc;
+  }
   *eng = &x->eng;
-  return rt_session_request(d->st, x->m, id, turns, err);
+  return 0;
 }
 
 API_HANDLER(api_task_resume) {

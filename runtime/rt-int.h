@@ -365,14 +365,12 @@ int rt_session_id_ok(const char *id);
 int rt_session_find(struct rt_session *out, struct store *st,
                     const char *mission, const char *task,
                     struct crl_err *err);
-/* What a resume needs of the store: turns in 1..RT_RESUME_TURNS_MAX
- * (CRL_EBAD_REQUEST), the task failed or cancelled
- * (CRL_EINVALID_TRANSITION), a session recorded (CRL_ENOT_FOUND). */
-int rt_session_check(struct store *st, const char *mission, const char *task,
-                     int turns, struct crl_err *err);
-/* Checks a resume of task (also: its agent is a CLI, else
- * CRL_EVALIDATION_FAILED) and records it for the task's next run. The
- * caller commits. */
+/* Checks a resume of task and records it for the task's next run (the
+ * caller commits). Refused: the task not in m (CRL_ETASK_NOT_FOUND), its
+ * agent not a CLI (CRL_EVALIDATION_FAILED), turns not in
+ * 1..RT_RESUME_TURNS_MAX (CRL_EBAD_REQUEST), the task neither failed nor
+ * cancelled (CRL_EINVALID_TRANSITION), no session recorded
+ * (CRL_ENOT_FOUND). */
 int rt_session_request(struct store *st, const struct msn_mission *m,
                        const char *task, int turns, struct crl_err *err);
 /* Copies the directory tree from into to (which must not exist), modes

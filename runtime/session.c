@@ -66,9 +66,9 @@ int rt_session_find(struct rt_session *out, struct store *st,
   return 0;
 }
 
-/* The checks that need only the store: a task that has ended without
- * completing, a session to go on with, a sane number of turns. */
-int rt_session_check(struct store *st, const char *mission, const char *task,
+/* The checks that need only the store: a sane number of turns, a task
+ * that has ended without completing, a session to go on with. */
+static int session_check(struct store *st, const char *mission, const char *task,
                      int turns, struct crl_err *err) {
   struct rt_session s;
   struct store_task t;
@@ -102,7 +102,7 @@ int rt_session_request(struct store *st, const struct msn_mission *m,
                        "task %s: agent %s (adapter %s) is not an agent CLI "
                        "and has no session to resume",
                        task, a->name, a->adapter);
-  if ((rc = rt_session_check(st, m->name, task, turns, err)) < 0)
+  if ((rc = session_check(st, m->name, task, turns, err)) < 0)
     return rc;
   return store_task_set_resume(st, m->name, task, turns, err);
 }
