@@ -316,8 +316,8 @@ static int api_resume_on(struct rt_daemon *d, const char *mission,
   if (x != NULL && !x->done) {
     *eng = &x->eng;
     if ((idx = rt_engine_task_index(&x->eng, id)) < 0)
-      return crl_err_set(err, CRL_ETASK_NOT_FOUND,
-                         "task %s is no longer in %s", id, mission);
+      return crl_err_set(err, CRL_ETASK_NOT_FOUND, "task %s is no longer in %s",
+                         id, mission);
     return rt_engine_resume(&x->eng, (size_t)idx, turns, err);
   }
   if ((rc = rt_daemon_load(&m, d, mission, err)) < 0)
@@ -352,14 +352,14 @@ API_HANDLER(api_task_resume) {
     rt_http_reply_error(req, err.code ? err.code : CRL_EINTERNAL, NULL, "%s",
                         err.msg);
   else
-    rt_http_reply_json(req, 202,
-                       json_pack("{s:s, s:s, s:s, s:s, s:I, s:i}", "mission",
-                                 mission, "id", id, "state",
-                                 sched_state_name(sched_task_state(
-                                     e->sched, (size_t)rt_engine_task_index(
-                                                   e, id))),
-                                 "session", s.id, "from_run",
-                                 (json_int_t)s.run, "turns", turns));
+    rt_http_reply_json(
+        req, 202,
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:i}", "mission", mission, "id",
+                  id, "state",
+                  sched_state_name(sched_task_state(
+                      e->sched, (size_t)rt_engine_task_index(e, id))),
+                  "session", s.id, "from_run", (json_int_t)s.run, "turns",
+                  turns));
   free(mission);
 }
 

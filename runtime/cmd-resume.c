@@ -101,8 +101,7 @@ static int resume_client(const struct resume_opts *o) {
     rt_client_print_json(doc);
   else if (rc == RT_EXIT_OK)
     printf("resuming %s of mission %s: session %s of run %lld, %d turns\n",
-           o->target,
-           json_string_value(json_object_get(doc, "mission")) ?: "?",
+           o->target, json_string_value(json_object_get(doc, "mission")) ?: "?",
            json_string_value(json_object_get(doc, "session")) ?: "?",
            (long long)json_integer_value(json_object_get(doc, "from_run")),
            o->turns);
@@ -142,8 +141,8 @@ static int resume_load(struct msn_mission **out, struct store *st,
 
 /* Asks for the resume in the store, under the mission's lock; *file gets
  * the mission file to run. */
-static int resume_ask(const struct resume_opts *o, const char *dir,
-                      char **file, struct crl_err *err) {
+static int resume_ask(const struct resume_opts *o, const char *dir, char **file,
+                      struct crl_err *err) {
   struct msn_mission *m = NULL;
   struct store *st = NULL;
   char *id = NULL, pid[32];
@@ -182,13 +181,13 @@ static int resume_local(const struct resume_opts *o) {
     code = RT_EXIT_FAILED;
   } else {
     if (!o->json)
-      printf("resuming %s with %d turns: corral run %s\n", o->target,
-             o->turns, file);
+      printf("resuming %s with %d turns: corral run %s\n", o->target, o->turns,
+             file);
     fflush(stdout);
     code = rt_run_file(dir, file,
-                       o->json                     ? RT_VIEW_JSON
+                       o->json                 ? RT_VIEW_JSON
                        : isatty(STDOUT_FILENO) ? RT_VIEW_TTY
-                                                   : RT_VIEW_PLAIN);
+                                               : RT_VIEW_PLAIN);
   }
   free(dir);
   free(file);

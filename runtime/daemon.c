@@ -151,8 +151,8 @@ static char *daemon_slurp(const char *path, size_t *len) {
   return b.data;
 }
 
-int rt_daemon_load(struct msn_mission **m, struct rt_daemon *d,
-                   const char *id, struct crl_err *err) {
+int rt_daemon_load(struct msn_mission **m, struct rt_daemon *d, const char *id,
+                   struct crl_err *err) {
   struct msn_diags diags;
   struct store_mission sm;
   char *path, *src = NULL, *dir = NULL;

@@ -81,8 +81,8 @@ int rt_daemon_submit(struct rt_daemon *d, const char *buf, size_t len,
                      struct crl_err *err);
 /* Loads a known mission as the daemon saved it, else from its file; *m is
  * the caller's (msn_mission_free). */
-int rt_daemon_load(struct msn_mission **m, struct rt_daemon *d,
-                   const char *id, struct crl_err *err);
+int rt_daemon_load(struct msn_mission **m, struct rt_daemon *d, const char *id,
+                   struct crl_err *err);
 /* Starts the engine of a known mission again from its saved source or its
  * file (resume: live runs re-attach, unfinished tasks go on). */
 int rt_daemon_restart(struct rt_daemon *d, const char *id,

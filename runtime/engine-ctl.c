@@ -99,8 +99,8 @@ int rt_engine_resume(struct rt_engine *e, size_t task, int turns,
 
   if (sched_task_state(e->sched, task) != SCHED_FAILED)
     return ctl_done(e, CRL_EINVALID_TRANSITION, task, err);
-  if ((rc = rt_session_request(e->st, e->m, e->m->tasks[task].id, turns,
-                               err)) < 0)
+  if ((rc = rt_session_request(e->st, e->m, e->m->tasks[task].id, turns, err)) <
+      0)
     return rc;
   return rt_engine_retry(e, task, err);
 }

@@ -164,8 +164,8 @@ struct rt_run {
   int has_gw_poll;
   uv_poll_t gw_poll;
   struct rt_gw_listener *gw; /* the run's gateway port, or NULL */
-  char *session; /* the CLI session this run resumes, or NULL */
-  int max_turns; /* a resume's turns (the gateway's cap), or 0 */
+  char *session;             /* the CLI session this run resumes, or NULL */
+  int max_turns;             /* a resume's turns (the gateway's cap), or 0 */
 };
 
 /* Output modes of `corral run`. */
@@ -363,8 +363,7 @@ int rt_session_id_ok(const char *id);
 /* The session id of the task's latest run that recorded one (the last
  * "session" event whose id is fit); CRL_ENOT_FOUND when none did. */
 int rt_session_find(struct rt_session *out, struct store *st,
-                    const char *mission, const char *task,
-                    struct crl_err *err);
+                    const char *mission, const char *task, struct crl_err *err);
 /* Checks a resume of task and records it for the task's next run (the
  * caller commits). Refused: the task not in m (CRL_ETASK_NOT_FOUND), its
  * agent not a CLI (CRL_EVALIDATION_FAILED), turns not in
@@ -375,8 +374,7 @@ int rt_session_request(struct store *st, const struct msn_mission *m,
                        const char *task, int turns, struct crl_err *err);
 /* Copies the directory tree from into to (which must not exist), modes
  * kept, links copied as links and never followed. */
-int rt_session_home_copy(const char *from, const char *to,
-                         struct crl_err *err);
+int rt_session_home_copy(const char *from, const char *to, struct crl_err *err);
 /* At a CLI run's start (r->home named, not made): when a resume was asked
  * for, takes it, makes the home as a copy of the session's and sets a's
  * session, turns and prompt; 1 then, 0 when no resume was asked. */

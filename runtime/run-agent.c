@@ -99,9 +99,8 @@ static void agent_gw_ctx(struct rt_gw_run *ctx, struct rt_run *r,
   rt_engine_gw_budget(r->eng, &ctx->budget);
   /* max_turns is held on the wire too, whatever the CLI does with it; a
    * resumed run has the turns it was given. */
-  ctx->budget.max_turns = r->max_turns > 0
-                              ? r->max_turns
-                              : r->eng->m->tasks[r->task].max_turns;
+  ctx->budget.max_turns =
+      r->max_turns > 0 ? r->max_turns : r->eng->m->tasks[r->task].max_turns;
   ctx->payload = r;
 }
 

@@ -61,15 +61,14 @@ int rt_session_find(struct rt_session *out, struct store *st,
     return crl_err_set(err, rc, "task %s: unable to read its events", task);
   if (out->run == 0)
     return crl_err_set(err, CRL_ENOT_FOUND,
-                       "task %s: no run recorded a session id to resume",
-                       task);
+                       "task %s: no run recorded a session id to resume", task);
   return 0;
 }
 
 /* The checks that need only the store: a sane number of turns, a task
  * that has ended without completing, a session to go on with. */
-static int session_check(struct store *st, const char *mission, const char *task,
-                     int turns, struct crl_err *err) {
+static int session_check(struct store *st, const char *mission,
+                         const char *task, int turns, struct crl_err *err) {
   struct rt_session s;
   struct store_task t;
   int rc;
@@ -225,8 +224,7 @@ int rt_session_home_copy(const char *from, const char *to,
 
 /* The new run's home: a copy of the home of the run that recorded the
  * session. */
-static int session_home(struct rt_run *r, int64_t from,
-                        struct crl_err *err) {
+static int session_home(struct rt_run *r, int64_t from, struct crl_err *err) {
   struct store_run run;
   char *home;
   int rc;

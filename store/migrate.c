@@ -178,11 +178,7 @@ static const char migration_5[] =
     "ALTER TABLE tasks ADD COLUMN resume_turns INTEGER NOT NULL DEFAULT 0;";
 
 static const char *const migrations[] = {
-    migration_1,
-    migration_2,
-    migration_3,
-    migration_4,
-    migration_5,
+    migration_1, migration_2, migration_3, migration_4, migration_5,
 };
 
 int store__migration_count(void) {
