@@ -238,8 +238,8 @@ API_HANDLER(api_costs) {
 }
 
 static const char *const api_audit_kinds[] = {
-    "review",        "policy",         "merge",          "gc",
-    "mission.pause", "mission.resume", "mission.cancel", "warning"};
+    "review",         "policy",         "merge",   "gc",    "mission.pause",
+    "mission.resume", "mission.cancel", "warning", "resume"};
 
 struct api_list {
   json_t *v;

@@ -87,16 +87,10 @@ static int resume_parse(struct resume_opts *o, int argc, char **argv) {
 
 /* POST /v1/tasks/{id}/resume {"turns": N} and prints the outcome. */
 static int resume_client(const struct resume_opts *o) {
-  char *t = rt_client_escape(o->target),
-       *m = o->mission ? rt_client_escape(o->mission) : NULL, *path;
   json_t *body = json_pack("{s:i}", "turns", o->turns), *doc = NULL;
-  struct rt_client c;
-  int rc;
+  int rc =
+      rt_client_task_op(o->socket, o->mission, o->target, "resume", body, &doc);
 
-  xasprintf(&path, "/v1/tasks/%s/resume%s%s", t, m ? "?mission=" : "",
-            m ? m : "");
-  rt_client_init(&c, o->socket);
-  rc = rt_client_call(&c, "POST", path, body, &doc);
   if (rc == RT_EXIT_OK && o->json)
     rt_client_print_json(doc);
   else if (rc == RT_EXIT_OK)
@@ -105,12 +99,8 @@ static int resume_client(const struct resume_opts *o) {
            json_string_value(json_object_get(doc, "session")) ?: "?",
            (long long)json_integer_value(json_object_get(doc, "from_run")),
            o->turns);
-  rt_client_close(&c);
   json_decref(doc);
   json_decref(body);
-  free(path);
-  free(t);
-  free(m);
   return rc;
 }
 

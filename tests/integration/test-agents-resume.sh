@@ -17,8 +17,10 @@
 # first run's home is left as it was, and the resumed run's first model
 # request holds the earlier conversation: the first prompt, the tool call
 # (by its id) and its result. Errors: a completed task, a task without a
-# session, an exec agent, bad turns. Then once through the daemon's socket
-# (POST /v1/tasks/{id}/resume) for one CLI.
+# session, an exec agent, bad turns. Then once through the daemon for one
+# CLI (`corral resume` on its socket, POST /v1/tasks/{id}/resume): on the
+# mission's live engine, with the errors of a running task, bad turns, a
+# completed task, and an exec task of a mission that has ended.
 #
 # CLIs come from $CORRAL_AGENTS_PREFIX/node_modules/.bin; none installed:
 # skipped (77).
@@ -261,6 +263,9 @@ assert_eq "$(git -C "$TMP/repo" show "corral/$m/T-$k:out.txt" 2>/dev/null)" hi \
 r2=$(runs "$k" "$m" | tail -1)
 assert_eq "$(db "select json_extract(data,'$.session') from events where run_id=? and kind='resume'" "$r2")" \
   "$s1" "daemon: the new run resumed $s1"
+expect_api 200 - GET "/v1/audit?mission=$m"
+assert_eq "$(jbody "[.events[] | select(.kind == \"resume\") | .data.session] | join(\",\")")" \
+  "$s1" "daemon: the resume is in the audit log"
 expect_api 200 - POST "/v1/tasks/wait/cancel?mission=$m"
 wait_for '[ "$(api GET "/v1/missions/$m" >/dev/null; jbody .state)" != running ]' 60
 # The mission has ended: the resume is checked before it is taken up again.
