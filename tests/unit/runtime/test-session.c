@@ -1,12 +1,10 @@
 /*
  * Resuming an agent CLI's session (runtime/session.c): which session a
  * resume goes on with (the latest run's that recorded a fit id), what a
- * resume request refuses, and the copy of a run's home (modes kept, links
- * copied and never followed, nothing written outside the target).
+ * resume request refuses, on the store and on a live engine, and the copy
+ * of a run's home (modes kept, links copied and never followed, nothing
+ * written outside the target).
  */
-/* The fixture's temp state dir, store and mission loader are used; its
- * engine is not. */
-#pragma GCC diagnostic ignored "-Wunused-function"
 #include "engine-fixture.h"
 
 #include <sys/stat.h>
@@ -229,4 +227,29 @@ Test(rt_session, a_home_that_is_a_link_is_not_followed) {
   cr_assert_not(exists("c-home"), "nothing made");
   free(from);
   free(to);
+}
+
+/* A live engine refuses a resume of a task that has not failed, or of an
+ * exec agent's, and changes nothing. */
+Test(rt_session, a_live_engine_resumes_only_failed_cli_tasks) {
+  struct msn_mission *m =
+      load("mission: c\n"
+           "defaults: { sandbox: none, retries: { max: 0 } }\n"
+           "tickets:\n  - id: T\n    tasks:\n"
+           "      - { id: a, command: \"exit 3\" }\n"
+           "      - { id: b, command: \"exec sleep 60\" }\n");
+  struct crl_err err = CRL_ERR_INIT;
+  struct rt_engine e;
+
+  start(&e, m);
+  until_state(&e, "a", SCHED_FAILED);
+  until_state(&e, "b", SCHED_RUNNING);
+  cr_assert_eq(rt_engine_resume(&e, 1, 3, &err), CRL_EINVALID_TRANSITION);
+  cr_assert_str_eq(err.msg, "task b of mission c is running");
+  cr_assert_eq(rt_engine_resume(&e, 0, 3, &err), CRL_EVALIDATION_FAILED);
+  cr_assert_not_null(strstr(err.msg, "not an agent CLI"), "%s", err.msg);
+  cr_assert_eq(state_of(&e, "a"), SCHED_FAILED, "nothing changed");
+  cr_assert_eq(rt_engine_cancel(&e, &err), 0, "%s", err.msg);
+  until_finished(&e);
+  close_engine(&e, m);
 }
