@@ -180,12 +180,19 @@ struct rt_run {
   int has_gw_poll;
   uv_poll_t gw_poll;
   struct rt_gw_listener *gw; /* the run's gateway port, or NULL */
+  char *session;             /* the CLI session this run resumes, or NULL */
+  int max_turns;             /* a resume's turns (the gateway's cap), or 0 */
 };
 
 /* Output modes of `corral run`. */
 enum rt_view_mode { RT_VIEW_PLAIN, RT_VIEW_TTY, RT_VIEW_JSON, RT_VIEW_QUIET };
 
 struct rt_view;
+
+/* Runs the mission in file on a state dir in the foreground, as `corral
+ * run FILE` does (cmd-run.c); an RT_EXIT_* code. */
+int rt_run_file(const char *state_dir, const char *file,
+                enum rt_view_mode view);
 
 struct rt_engine_opts {
   const char *state_dir;
@@ -270,6 +277,10 @@ int rt_engine_approve(struct rt_engine *e, size_t task, struct crl_err *err);
 int rt_engine_reject(struct rt_engine *e, size_t task, const char *feedback,
                      struct crl_err *err);
 int rt_engine_retry(struct rt_engine *e, size_t task, struct crl_err *err);
+/* A failed task runs again resuming its agent CLI's session with turns
+ * more turns (session.c says what else is refused). */
+int rt_engine_resume(struct rt_engine *e, size_t task, int turns,
+                     struct crl_err *err);
 int rt_engine_cancel_task(struct rt_engine *e, size_t task,
                           struct crl_err *err);
 int rt_engine_cancel(struct rt_engine *e, struct crl_err *err);
@@ -364,6 +375,39 @@ void rt_run_agent_spawned(struct rt_run *r);
 void rt_run_agent_close(struct rt_run *r);
 void rt_run_agent_argv(const struct rt_run *r,
                        void (*add)(void *a, const char *s), void *a);
+
+/* Resuming an agent CLI's own session (session.c). */
+#define RT_SESSION_ID_MAX 128
+#define RT_RESUME_TURNS_MAX 1000
+
+struct rt_session {
+  int64_t run;                /* the run that recorded it */
+  char id[RT_SESSION_ID_MAX]; /* the CLI's session id */
+};
+
+/* 1 when id is fit for a CLI's argv: letters, digits and "._:-", not
+ * starting with '-', shorter than RT_SESSION_ID_MAX. */
+int rt_session_id_ok(const char *id);
+/* The session id of the task's latest run that recorded one (the last
+ * "session" event whose id is fit); CRL_ENOT_FOUND when none did. */
+int rt_session_find(struct rt_session *out, struct store *st,
+                    const char *mission, const char *task, struct crl_err *err);
+/* Checks a resume of task and records it for the task's next run (the
+ * caller commits). Refused: the task not in m (CRL_ETASK_NOT_FOUND), its
+ * agent not a CLI (CRL_EVALIDATION_FAILED), turns not in
+ * 1..RT_RESUME_TURNS_MAX (CRL_EBAD_REQUEST), the task neither failed nor
+ * cancelled (CRL_EINVALID_TRANSITION), no session recorded
+ * (CRL_ENOT_FOUND). */
+int rt_session_request(struct store *st, const struct msn_mission *m,
+                       const char *task, int turns, struct crl_err *err);
+/* Copies the directory tree from into to (which must not exist), modes
+ * kept, links copied as links and never followed. */
+int rt_session_home_copy(const char *from, const char *to, struct crl_err *err);
+/* At a CLI run's start (r->home named, not made): when a resume was asked
+ * for, takes it, makes the home as a copy of the session's and sets a's
+ * session, turns and prompt; 1 then, 0 when no resume was asked. */
+int rt_session_take(struct rt_run *r, struct adapter_run *a,
+                    struct crl_err *err);
 
 /* One run (run.c). */
 struct rt_run *rt_run_new(struct rt_engine *e, size_t task, int64_t id,

@@ -107,8 +107,10 @@ static void agent_gw_ctx(struct rt_gw_run *ctx, struct rt_run *r,
   ctx->run_id = a->run_id;
   ctx->agent = m->agents[m->tasks[r->task].agent].name;
   rt_engine_gw_budget(r->eng, r->task, &ctx->budget);
-  /* max_turns is held on the wire too, whatever the CLI does with it. */
-  ctx->budget.max_turns = r->eng->m->tasks[r->task].max_turns;
+  /* max_turns is held on the wire too, whatever the CLI does with it; a
+   * resumed run has the turns it was given. */
+  ctx->budget.max_turns =
+      r->max_turns > 0 ? r->max_turns : r->eng->m->tasks[r->task].max_turns;
   ctx->payload = r;
 }
 
@@ -197,7 +199,9 @@ int rt_run_agent_prepare(struct rt_run *r, struct adapter_run *a,
     return 0;
   sandboxed = agent_sandboxed(r, &net_host);
   xasprintf(&r->home, "%s/home", r->dir);
-  if ((rc = rt_mkdirs(r->home, 0700)) < 0)
+  if ((rc = rt_session_take(r, a, err)) < 0)
+    return rc;
+  if (rc == 0 && (rc = rt_mkdirs(r->home, 0700)) < 0)
     return crl_err_set(err, rc, "home: %s: %s", r->home, crl_strerror(rc));
   r->home_sandboxed = sandboxed;
   a->home = sandboxed ? RT_SBX_HOME : r->home;
@@ -296,6 +300,8 @@ void rt_run_agent_close(struct rt_run *r) {
   r->home = NULL;
   free(r->agent_path);
   r->agent_path = NULL;
+  free(r->session);
+  r->session = NULL;
   rt_gw_unlisten(r->gw);
   r->gw = NULL;
 }

@@ -169,11 +169,16 @@ static const char migration_4[] =
     "CREATE INDEX questions_state ON questions (state, id);"
     "ALTER TABLE tasks ADD COLUMN phase TEXT;";
 
+/*
+ * 5: a resume the user asked for (`corral resume TASK --turns N`): the
+ * number of turns the task's next run gets to go on with its agent CLI's
+ * session, 0 when none is asked. The next run takes it and clears it.
+ */
+static const char migration_5[] =
+    "ALTER TABLE tasks ADD COLUMN resume_turns INTEGER NOT NULL DEFAULT 0;";
+
 static const char *const migrations[] = {
-    migration_1,
-    migration_2,
-    migration_3,
-    migration_4,
+    migration_1, migration_2, migration_3, migration_4, migration_5,
 };
 
 int store__migration_count(void) {

@@ -18,7 +18,7 @@
 
 #define TASK_COLS                                                         \
   "mission_id, id, ticket_id, agent, state, reason, attempts, position, " \
-  "started_at, ended_at, feedback, phase"
+  "started_at, ended_at, feedback, phase, resume_turns"
 
 #define QUESTION_COLS                                            \
   "id, mission_id, task_id, run_id, kind, text, state, answer, " \
@@ -160,6 +160,8 @@ static const char *const stmt_sql[STORE_STMT__COUNT] = {
         "(?3 IS NULL OR kind = ?3) ORDER BY id",
     [STORE_STMT_TASK_SET_FEEDBACK] =
         "UPDATE tasks SET feedback = ?3 WHERE mission_id = ?1 AND id = ?2",
+    [STORE_STMT_TASK_SET_RESUME] =
+        "UPDATE tasks SET resume_turns = ?3 WHERE mission_id = ?1 AND id = ?2",
 };
 
 static int stmt_prepare(struct store *st, enum store_stmt id,

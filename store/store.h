@@ -96,6 +96,8 @@ struct store_task {
   int64_t ended_at;     /* 0 when not ended */
   const char *feedback; /* of the last rejection, or NULL */
   const char *phase;    /* "plan" or "work" for a plan: required task */
+  int resume_turns;     /* > 0: the next run resumes the agent CLI's
+                           session with this many turns */
 };
 
 typedef int (*store_task_cb)(const struct store_task *t, void *payload);
@@ -114,6 +116,11 @@ int store_task_set_feedback(struct store *st, const char *mission,
 int store_task_set_phase(struct store *st, const char *mission,
                          const char *task, const char *phase,
                          struct crl_err *err);
+
+/* Asks the task's next run to resume its agent CLI's session with `turns`
+ * turns (0 clears the request). */
+int store_task_set_resume(struct store *st, const char *mission,
+                          const char *task, int turns, struct crl_err *err);
 
 /* Questions and action approvals an agent raised (kind "question" or
  * "approval"); state open, answered or expired (answered by its default). */
