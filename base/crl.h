@@ -153,6 +153,13 @@ void crl_duration_format(char *out, size_t outlen, int64_t ms);
 int64_t crl_time_mono_ms(void);
 int64_t crl_time_wall_ms(void);
 
+/* Sends fd over the Unix socket sock (SCM_RIGHTS, a one-byte message,
+ * MSG_NOSIGNAL | flags); fd stays the caller's. 0 or -errno. */
+int crl_fd_send(int sock, int fd, int flags);
+/* Receives one such fd (close-on-exec; flags such as MSG_PEEK or
+ * MSG_DONTWAIT), or -1 when there is none. */
+int crl_fd_recv(int sock, int flags);
+
 /* 64-bit FNV-1a, used for deterministic jitter and ids. */
 uint64_t crl_hash64(const void *p, size_t n, uint64_t seed);
 

@@ -20,7 +20,8 @@ _corral_opts() {
   approve) echo "$common --state-dir --socket --json --mission" ;;
   reject) echo "$common --state-dir --socket --json --mission --feedback" ;;
   answer) echo "$common --socket --json --mission" ;;
-  pause | resume) echo "$common --socket --json" ;;
+  pause) echo "$common --socket --json" ;;
+  resume) echo "$common --state-dir --socket --json --mission --turns" ;;
   agent) echo "$common" ;;
   cancel) echo "$common --socket --json --task --mission" ;;
   costs) echo "$common --state-dir --socket --json --mission --by" ;;
@@ -70,7 +71,7 @@ _corral() {
     mapfile -t COMPREPLY < <(compgen -W "agent strict network none" -- "$cur")
     return
     ;;
-  --jobs | --since | --count | --mission | --task | --feedback | --group | --as)
+  --jobs | --since | --count | --mission | --task | --feedback | --group | --as | --turns)
     return
     ;;
   esac

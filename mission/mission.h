@@ -59,11 +59,20 @@ struct msn_agent {
   int line, col;
 };
 
+/* A budget: the mission's (all three), a ticket's or a task's (tokens and
+ * usd only; LLM calls through the gateway, summed over every run). */
+struct msn_budget {
+  double usd;      /* 0: none */
+  int64_t tokens;  /* 0: none */
+  int64_t wall_ms; /* 0: none */
+};
+
 /* Priorities: 0 low, 1 medium (default), 2 high, 3 critical. */
 struct msn_ticket {
   char *id;
   char *title; /* or NULL */
   int priority;
+  struct msn_budget budget; /* tokens and usd of all its tasks' runs */
   int line, col;
 };
 
@@ -87,11 +96,12 @@ struct msn_task {
   struct msn_retries retries;
   int review; /* review: required */
   int plan;   /* plan: required: a plan run, approved, before the work */
-  char **plan_command;  /* the plan run's argv for exec agents, or NULL */
-  int64_t heartbeat_ms; /* the agent must call `corral agent heartbeat` at
-                           least this often (0: no heartbeat expected) */
-  int max_turns;        /* LLM turns per run: the task's, else its agent's;
-                           0: no cap */
+  char **plan_command;      /* the plan run's argv for exec agents, or NULL */
+  int64_t heartbeat_ms;     /* the agent must call `corral agent heartbeat` at
+                               least this often (0: no heartbeat expected) */
+  int max_turns;            /* LLM turns per run: the task's, else its agent's;
+                               0: no cap */
+  struct msn_budget budget; /* tokens and usd of all its runs; 0: no cap */
   int line, col;
 };
 
@@ -132,12 +142,6 @@ struct msn_policy {
   int64_t max_diff_lines; /* for MSN_POLICY_MAX_DIFF */
   int action;             /* enum msn_policy_action */
   int line, col;
-};
-
-struct msn_budget {
-  double usd;      /* 0: none */
-  int64_t tokens;  /* 0: none */
-  int64_t wall_ms; /* 0: none */
 };
 
 /* What a review gate does under `corral run --ci`, where no human waits. */

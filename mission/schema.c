@@ -23,11 +23,13 @@
 #define KIND(name, fields) \
   { name, fields, CRL_ARRAY_SIZE(fields) }
 
-/* Most keys in any table (task has 16); suggestions look at this many. */
+/* Most keys in any table (task has 18); suggestions look at this many. */
 #define SCHEMA_MAX_KEYS 24
 
 static void schema_budget(struct msn__ctx *c, const struct msn__field *f,
                           const struct msn__node *n, void *dst);
+static void schema_spend_budget(struct msn__ctx *c, const struct msn__field *f,
+                                const struct msn__node *n, void *dst);
 static void schema_defaults(struct msn__ctx *c, const struct msn__field *f,
                             const struct msn__node *n, void *dst);
 static void schema_agents(struct msn__ctx *c, const struct msn__field *f,
@@ -71,6 +73,12 @@ static const struct msn__field budget_fields[] = {
     FIELD("wall", msn__conv_duration, struct msn_budget, wall_ms),
 };
 
+/* A ticket's or a task's budget: what its LLM calls may spend. */
+static const struct msn__field spend_budget_fields[] = {
+    FIELD("usd", msn__conv_number, struct msn_budget, usd),
+    FIELD("tokens", msn__conv_int64, struct msn_budget, tokens),
+};
+
 static const struct msn__field defaults_fields[] = {
     FIELD("agent", msn__conv_node, struct msn__opts, agent),
     FIELD("sandbox", msn__conv_node, struct msn__opts, sandbox),
@@ -94,6 +102,7 @@ static const struct msn__field ticket_fields[] = {
     FIELD_REQ("id", msn__conv_id, struct msn_ticket, id),
     FIELD("title", msn__conv_string, struct msn_ticket, title),
     FIELD("priority", msn__conv_priority, struct msn_ticket, priority),
+    FIELD("budget", schema_spend_budget, struct msn_ticket, budget),
     /* Tasks land in the context, not the ticket; the offset is unused. */
     FIELD_REQ("tasks", schema_tasks, struct msn_ticket, id),
 };
@@ -117,6 +126,7 @@ static const struct msn__field task_fields[] = {
     FIELD("heartbeat", msn__conv_duration, struct msn__taskdef, t.heartbeat_ms),
     FIELD_MIN("max_turns", msn__conv_int, struct msn__taskdef, t.max_turns, 1),
     FIELD("sandbox", msn__conv_node, struct msn__taskdef, o.sandbox),
+    FIELD("budget", schema_spend_budget, struct msn__taskdef, t.budget),
 };
 
 static const struct msn__field sandbox_fields[] = {
@@ -148,6 +158,8 @@ static const struct msn__field intensity_fields[] = {
 
 static const struct msn__kind kind_top = KIND(NULL, top_fields);
 static const struct msn__kind kind_budget = KIND("budget", budget_fields);
+static const struct msn__kind kind_spend_budget =
+    KIND("budget", spend_budget_fields);
 static const struct msn__kind kind_ci = KIND("ci", ci_fields);
 static const struct msn__kind kind_defaults = KIND("defaults", defaults_fields);
 static const struct msn__kind kind_agent = KIND("agent", agent_fields);
@@ -209,6 +221,11 @@ int msn__schema_map(struct msn__ctx *c, const struct msn__kind *k,
 static void schema_budget(struct msn__ctx *c, const struct msn__field *f,
                           const struct msn__node *n, void *dst) {
   msn__schema_map(c, &kind_budget, n, "'budget'", dst);
+}
+
+static void schema_spend_budget(struct msn__ctx *c, const struct msn__field *f,
+                                const struct msn__node *n, void *dst) {
+  msn__schema_map(c, &kind_spend_budget, n, "'budget'", dst);
 }
 
 static void schema_ci(struct msn__ctx *c, const struct msn__field *f,

@@ -1,7 +1,8 @@
 /*
  * Tasks, runs and events over the socket: listing and showing tasks with
- * their runs, the review decisions, retry and cancel (through the mission's
- * engine, started again from its source when the mission is not running),
+ * their runs, the review decisions, retry, resume of an agent CLI's session
+ * and cancel (through the mission's engine, started again from its source
+ * when the mission is not running),
  * a run's output (once, or followed as it grows) and the event stream.
  * Task ids are unique within a mission; ?mission= picks one when several
  * missions have the same id.
@@ -277,6 +278,89 @@ API_HANDLER(api_task_retry) {
 
 API_HANDLER(api_task_cancel) {
   api_task_op(req, payload, API_CANCEL);
+}
+
+/* {"turns": N}: N, or -1 after a 400 reply. */
+static int api_turns(struct rt_http_req *req) {
+  struct crl_err err = CRL_ERR_INIT;
+  json_t *body = NULL, *n;
+  int turns = -1;
+
+  if (rt_http_req_json(&body, req, &err) < 0) {
+    rt_http_reply_error(req, err.code, NULL, "%s", err.msg);
+    return -1;
+  }
+  n = json_object_get(body, "turns");
+  if (json_is_integer(n) && json_integer_value(n) >= 1 &&
+      json_integer_value(n) <= RT_RESUME_TURNS_MAX)
+    turns = (int)json_integer_value(n);
+  else
+    rt_http_reply_error(req, CRL_EBAD_REQUEST, NULL,
+                        "a resume needs {\"turns\": N}, N from 1 to %d",
+                        RT_RESUME_TURNS_MAX);
+  json_decref(body);
+  return turns;
+}
+
+/* Resumes on the mission's live engine; for a mission that has ended the
+ * resume is checked and asked in the store first (nothing starts for a
+ * resume refused), then the mission is taken up again, which runs the
+ * failed task with it. */
+static int api_resume_on(struct rt_daemon *d, const char *mission,
+                         const char *id, int turns, struct rt_engine **eng,
+                         struct crl_err *err) {
+  struct rt_dmission *x = rt_daemon_mission(d, mission);
+  struct msn_mission *m = NULL;
+  int idx, rc;
+
+  if (x != NULL && !x->done) {
+    *eng = &x->eng;
+    if ((idx = rt_engine_task_index(&x->eng, id)) < 0)
+      return crl_err_set(err, CRL_ETASK_NOT_FOUND, "task %s is no longer in %s",
+                         id, mission);
+    return rt_engine_resume(&x->eng, (size_t)idx, turns, err);
+  }
+  if ((rc = rt_daemon_load(&m, d, mission, err)) < 0)
+    return rc;
+  rc = rt_session_request(d->st, m, id, turns, err);
+  msn_mission_free(m);
+  if (rc < 0)
+    return rc;
+  if ((rc = rt_daemon_restart(d, mission, &x, err)) < 0) {
+    store_task_set_resume(d->st, mission, id, 0, NULL);
+    return rc;
+  }
+  *eng = &x->eng;
+  return 0;
+}
+
+API_HANDLER(api_task_resume) {
+  struct rt_daemon *d = payload;
+  struct crl_err err = CRL_ERR_INIT;
+  const char *id = rt_http_req_param(req, "id");
+  char *mission = api_task_mission(d, req, id, &err);
+  struct rt_engine *e = NULL;
+  struct rt_session s;
+  int turns = -1;
+
+  if (mission == NULL)
+    rt_http_reply_error(req, err.code, NULL, "%s", err.msg);
+  else if ((turns = api_turns(req)) < 0)
+    ; /* answered */
+  else if (api_resume_on(d, mission, id, turns, &e, &err) < 0 ||
+           rt_session_find(&s, d->st, mission, id, &err) < 0)
+    rt_http_reply_error(req, err.code ? err.code : CRL_EINTERNAL, NULL, "%s",
+                        err.msg);
+  else
+    rt_http_reply_json(
+        req, 202,
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:i}", "mission", mission, "id",
+                  id, "state",
+                  sched_state_name(sched_task_state(
+                      e->sched, (size_t)rt_engine_task_index(e, id))),
+                  "session", s.id, "from_run", (json_int_t)s.run, "turns",
+                  turns));
+  free(mission);
 }
 
 /* The run {id}; 400 or 404 answered when it is not one. */

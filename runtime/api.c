@@ -29,6 +29,7 @@ const struct rt_http_route rt_api_routes[] = {
     {"POST", "/v1/tasks/{id}/approve", api_task_approve},
     {"POST", "/v1/tasks/{id}/reject", api_task_reject},
     {"POST", "/v1/tasks/{id}/retry", api_task_retry},
+    {"POST", "/v1/tasks/{id}/resume", api_task_resume},
     {"POST", "/v1/tasks/{id}/cancel", api_task_cancel},
     {"GET", "/v1/runs/{id}", api_run_get},
     {"GET", "/v1/runs/{id}/output", api_run_output},
@@ -153,8 +154,8 @@ API_HANDLER(api_costs) {
 }
 
 static const char *const api_audit_kinds[] = {
-    "review",        "policy",         "merge",          "gc",
-    "mission.pause", "mission.resume", "mission.cancel", "warning"};
+    "review",         "policy",         "merge",   "gc",    "mission.pause",
+    "mission.resume", "mission.cancel", "warning", "resume"};
 
 struct api_list {
   json_t *v;

@@ -39,6 +39,7 @@ API_HANDLER(api_task_get);
 API_HANDLER(api_task_approve);
 API_HANDLER(api_task_reject);
 API_HANDLER(api_task_retry);
+API_HANDLER(api_task_resume);
 API_HANDLER(api_task_cancel);
 API_HANDLER(api_run_get);
 API_HANDLER(api_run_output);

@@ -56,6 +56,11 @@ int rt_client_logs(const char *socket, const char *mission, const char *id,
                    int follow, int all);
 int rt_client_review(const char *socket, const char *mission, const char *task,
                      const char *feedback, int json);
+/* POST /v1/tasks/{task}/{op}[?mission=M] with body (may be NULL): an exit
+ * code, with the error printed; on RT_EXIT_OK *doc is the reply (the
+ * caller's). */
+int rt_client_task_op(const char *socket, const char *mission, const char *task,
+                      const char *op, json_t *body, json_t **doc);
 
 /*
  * Sends method path (with its query, escaped by the caller) with an

@@ -1,7 +1,8 @@
 /*
- * corral pause MISSION / corral resume MISSION: holds a running mission's
- * dispatch (runs already started go on; nothing new starts) and lets it go
- * again, through the daemon. The mission must be live in the daemon.
+ * corral pause MISSION: holds a running mission's dispatch (runs already
+ * started go on; nothing new starts), through the daemon. The mission must
+ * be live in the daemon; `corral resume MISSION` (cmd-resume.c) lets it go
+ * again.
  */
 #include "client.h"
 
@@ -10,15 +11,11 @@
 
 #include "rt-int.h"
 
-static void pause_usage(FILE *fp, const char *verb) {
-  fprintf(fp,
-          "usage: corral %s [--socket PATH] [--json] MISSION\n\n"
-          "%s\n",
-          verb,
-          verb[0] == 'p' ? "Stops the daemon starting new tasks of MISSION; "
-                           "runs in progress go on."
-                         : "Lets the daemon start tasks of a paused MISSION "
-                           "again.");
+static void pause_usage(FILE *fp) {
+  fputs("usage: corral pause [--socket PATH] [--json] MISSION\n\n"
+        "Stops the daemon starting new tasks of MISSION; runs in progress go "
+        "on.\n",
+        fp);
 }
 
 /* POST /v1/missions/{id}/<op> and prints the outcome. */
@@ -41,7 +38,7 @@ int rt_client_mission_op(struct rt_client *c, const char *id, const char *op,
   return rc;
 }
 
-static int pause_exec_op(int argc, char **argv, const char *verb) {
+static int pause_exec(int argc, char **argv) {
   static const struct option opts[] = {{"socket", required_argument, 0, 'S'},
                                        {"json", no_argument, 0, 'J'},
                                        {"help", no_argument, 0, 'h'},
@@ -56,27 +53,16 @@ static int pause_exec_op(int argc, char **argv, const char *verb) {
     else if (ch == 'J')
       json = 1;
     else
-      return pause_usage(ch == 'h' ? stdout : stderr, verb),
+      return pause_usage(ch == 'h' ? stdout : stderr),
              ch == 'h' ? RT_EXIT_OK : RT_EXIT_USAGE;
   }
   if (argc - optind != 1)
-    return pause_usage(stderr, verb), RT_EXIT_USAGE;
+    return pause_usage(stderr), RT_EXIT_USAGE;
   rt_client_init(&c, sock);
-  rc = rt_client_mission_op(&c, argv[optind], verb, json);
+  rc = rt_client_mission_op(&c, argv[optind], "pause", json);
   rt_client_close(&c);
   return rc;
 }
 
-static int pause_exec(int argc, char **argv) {
-  return pause_exec_op(argc, argv, "pause");
-}
-
-static int resume_exec(int argc, char **argv) {
-  return pause_exec_op(argc, argv, "resume");
-}
-
 const struct rt_cmd rt_cmd_pause = {
     "pause", "pause MISSION", "stop starting a mission's tasks", pause_exec};
-const struct rt_cmd rt_cmd_resume = {"resume", "resume MISSION",
-                                     "start a paused mission's tasks again",
-                                     resume_exec};

@@ -191,23 +191,44 @@ static int run_ci(struct run_args *a, struct msn_mission *m) {
   return code;
 }
 
-static int run_exec(int argc, char **argv) {
+/* Loads the mission file, printing its diagnostics on failure. */
+static int run_load(struct msn_mission **m, const char *file) {
   struct msn_diags d;
+  int rc;
+
+  msn_diags_init(&d);
+  if ((rc = msn_load_file(m, file, &d)) < 0) {
+    msn_diags_print(&d, stderr);
+    if (d.n == 0)
+      rt_errorf("fatal: unable to load %s", file);
+  }
+  msn_diags_close(&d);
+  return rc;
+}
+
+int rt_run_file(const char *state_dir, const char *file,
+                enum rt_view_mode view) {
+  struct run_args a = {.state_dir = state_dir, .file = file, .view = view};
+  struct msn_mission *m = NULL;
+  int rc;
+
+  a.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (run_load(&m, file) < 0)
+    return RT_EXIT_USAGE;
+  rc = run_mission(&a, m);
+  msn_mission_free(m);
+  return rc;
+}
+
+static int run_exec(int argc, char **argv) {
   struct msn_mission *m = NULL;
   struct run_args a = {0};
   int rc;
 
   if ((rc = run_parse(&a, argc, argv)) != 0)
     return rc > 0 ? RT_EXIT_OK : RT_EXIT_USAGE;
-  msn_diags_init(&d);
-  if (msn_load_file(&m, a.file, &d) < 0) {
-    msn_diags_print(&d, stderr);
-    if (d.n == 0)
-      rt_errorf("fatal: unable to load %s", a.file);
-    msn_diags_close(&d);
+  if (run_load(&m, a.file) < 0)
     return RT_EXIT_USAGE;
-  }
-  msn_diags_close(&d);
   rc = a.ci ? run_ci(&a, m) : run_mission(&a, m);
   msn_mission_free(m);
   return rc;

@@ -151,9 +151,8 @@ static char *daemon_slurp(const char *path, size_t *len) {
   return b.data;
 }
 
-/* The mission as the daemon saved it, else its file. */
-static int daemon_load(struct msn_mission **m, struct rt_daemon *d,
-                       const char *id, struct crl_err *err) {
+int rt_daemon_load(struct msn_mission **m, struct rt_daemon *d, const char *id,
+                   struct crl_err *err) {
   struct msn_diags diags;
   struct store_mission sm;
   char *path, *src = NULL, *dir = NULL;
@@ -200,7 +199,7 @@ int rt_daemon_restart(struct rt_daemon *d, const char *id,
   if (x != NULL)
     return crl_err_set(err, CRL_EAGENT_BUSY,
                        "mission %s is still closing; try again", id);
-  if ((rc = daemon_load(&m, d, id, err)) < 0)
+  if ((rc = rt_daemon_load(&m, d, id, err)) < 0)
     return rc;
   return daemon_start(d, m, out, err);
 }

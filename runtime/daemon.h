@@ -79,6 +79,10 @@ int rt_daemon_submit(struct rt_daemon *d, const char *buf, size_t len,
                      int is_json, const char *dir, const char *file,
                      struct msn_diags *diags, struct rt_dmission **out,
                      struct crl_err *err);
+/* Loads a known mission as the daemon saved it, else from its file; *m is
+ * the caller's (msn_mission_free). */
+int rt_daemon_load(struct msn_mission **m, struct rt_daemon *d, const char *id,
+                   struct crl_err *err);
 /* Starts the engine of a known mission again from its saved source or its
  * file (resume: live runs re-attach, unfinished tasks go on). */
 int rt_daemon_restart(struct rt_daemon *d, const char *id,

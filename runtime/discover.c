@@ -79,6 +79,7 @@ static void discover_grow(struct rt_engine *e) {
   e->runs[n - 1] = NULL;
   e->reasons[n - 1] = NULL;
   e->planning[n - 1] = 0;
+  rt_engine_gw_grow(e);
 }
 
 /* Adds the task to the mission and the graph; 0, or a code with err. */

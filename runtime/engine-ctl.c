@@ -93,6 +93,18 @@ int rt_engine_retry(struct rt_engine *e, size_t task, struct crl_err *err) {
   return ctl_done(e, rc, task, err);
 }
 
+int rt_engine_resume(struct rt_engine *e, size_t task, int turns,
+                     struct crl_err *err) {
+  int rc;
+
+  if (sched_task_state(e->sched, task) != SCHED_FAILED)
+    return ctl_done(e, CRL_EINVALID_TRANSITION, task, err);
+  if ((rc = rt_session_request(e->st, e->m, e->m->tasks[task].id, turns, err)) <
+      0)
+    return rc;
+  return rt_engine_retry(e, task, err);
+}
+
 int rt_engine_cancel_task(struct rt_engine *e, size_t task,
                           struct crl_err *err) {
   enum sched_state st = sched_task_state(e->sched, task);

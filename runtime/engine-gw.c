@@ -7,12 +7,14 @@
  * top. An engine that replays recorded answers (opts.llm_replay) reads no
  * gateway config: no upstream, no key. Each call becomes an "llm.call"
  * event of its run and a row of the store's llm_calls with its bodies; a
- * cap reached stops the run with reason budget-exceeded. The mission's budget
- * spans its runs: each run is capped at what is left when it starts, and admit
- * refuses any call once the runs together have spent it.
+ * cap reached stops the run with reason budget-exceeded. Budgets of the
+ * task, its ticket and the mission span runs (budget.c): each run is capped
+ * at the least of what they have left when it starts, and admit refuses any
+ * call once one of them is spent. Spending is summed from the calls as they end,
+ * and reloaded from the store's llm.call events when an engine starts, so
+ * the caps hold across a restart.
  */
-#include "gateway.h"
-#include "rt-int.h"
+#include "rt-budget.h"
 #include "rt-json.h"
 
 #include <curl/curl.h>
@@ -112,15 +114,33 @@ static void engine_gw_store(struct rt_run *r, const struct rt_gw_call *c) {
              (unsigned long long)c->seq, err.msg);
 }
 
+static void engine_gw_spend(struct rt_engine *e, size_t task, int64_t tokens,
+                            double usd) {
+  rt_spend_add(&e->spent, tokens, usd);
+  rt_spend_add(&e->spent_ticket[e->m->tasks[task].ticket], tokens, usd);
+  rt_spend_add(&e->spent_task[task], tokens, usd);
+}
+
+static void engine_gw_levels(struct rt_budget_levels *l,
+                             const struct rt_engine *e, size_t task) {
+  size_t ticket = e->m->tasks[task].ticket;
+
+  l->budget[RT_SCOPE_TASK] = &e->m->tasks[task].budget;
+  l->budget[RT_SCOPE_TICKET] = &e->m->tickets[ticket].budget;
+  l->budget[RT_SCOPE_MISSION] = &e->m->budget;
+  l->spent[RT_SCOPE_TASK] = e->spent_task[task];
+  l->spent[RT_SCOPE_TICKET] = e->spent_ticket[ticket];
+  l->spent[RT_SCOPE_MISSION] = e->spent;
+}
+
 static void engine_gw_on_call(const struct rt_gw_run *run,
                               const struct rt_gw_call *c, void *payload) {
   struct rt_run *r = run->payload;
   json_t *o = json_object();
 
   if (c->usage_seen)
-    r->eng->spent_tokens += rt_usage_total(&c->usage);
-  if (c->usage_seen && c->cost_rc == 0)
-    r->eng->spent_usd += c->usd;
+    engine_gw_spend(r->eng, r->task, rt_usage_total(&c->usage),
+                    c->cost_rc == 0 ? c->usd : 0);
   json_object_set_new(o, "seq", json_integer((json_int_t)c->seq));
   json_object_set_new(o, "provider",
                       json_string(rt_gw_provider_name(c->provider)));
@@ -140,12 +160,22 @@ static void engine_gw_on_call(const struct rt_gw_run *run,
   (void)payload;
 }
 
+/* The run's own caps reached, or admit refused: either way one of the
+ * three levels is spent, since the calls that reached a cap were added to
+ * it; turns are the task's own. */
 static void engine_gw_on_budget(const struct rt_gw_run *run,
                                 enum rt_gw_budget_kind what, void *payload) {
   struct rt_run *r = run->payload;
+  enum rt_budget_scope scope = RT_SCOPE_TASK;
+  struct rt_budget_levels l;
+  enum rt_gw_budget_kind kind;
   char data[64];
 
-  snprintf(data, sizeof(data), "{\"budget\":\"%s\"}", rt_gw_budget_name(what));
+  engine_gw_levels(&l, r->eng, r->task);
+  if (what != RT_GW_BUDGET_TURNS && rt_budget_over(&kind, &scope, &l))
+    what = kind;
+  snprintf(data, sizeof(data), "{\"budget\":\"%s\",\"scope\":\"%s\"}",
+           rt_gw_budget_name(what), rt_budget_scope_name(scope));
   rt_engine_event(r->eng, r->eng->m->tasks[r->task].id, r->id,
                   "budget-exceeded", data);
   rt_run_stop(r, SCHED_STOP_BUDGET);
@@ -154,13 +184,15 @@ static void engine_gw_on_budget(const struct rt_gw_run *run,
 
 static int engine_gw_admit(const struct rt_gw_run *run,
                            const struct rt_gw_call *pending, void *payload) {
-  const struct rt_engine *e = payload;
-  const struct msn_budget *b = &e->m->budget;
+  const struct rt_run *r = run->payload;
+  struct rt_budget_levels l;
+  enum rt_budget_scope scope;
+  enum rt_gw_budget_kind kind;
 
-  (void)run;
   (void)pending;
-  return (b->tokens > 0 && e->spent_tokens >= b->tokens) ||
-         (b->usd > 0 && e->spent_usd >= b->usd);
+  (void)payload;
+  engine_gw_levels(&l, r->eng, r->task);
+  return rt_budget_over(&kind, &scope, &l);
 }
 
 int rt_engine_gw_init(struct rt_engine *e, struct crl_err *err) {
@@ -204,6 +236,10 @@ void rt_engine_gw_close(struct rt_engine *e) {
 }
 
 void rt_engine_gw_free(struct rt_engine *e) {
+  free(e->spent_ticket);
+  e->spent_ticket = NULL;
+  free(e->spent_task);
+  e->spent_task = NULL;
   if (e->gw_cfg != NULL)
     rt_gw_config_close(e->gw_cfg);
   free(e->gw_cfg);
@@ -212,15 +248,35 @@ void rt_engine_gw_free(struct rt_engine *e) {
   e->prices = NULL;
 }
 
-/* A run's caps: what is left of the mission's budget (at least a token
- * or a cent's hundredth, since 0 means no cap; admit refuses the rest). */
-void rt_engine_gw_budget(const struct rt_engine *e, struct rt_gw_budget *b) {
-  const struct msn_budget *mb = &e->m->budget;
+void rt_engine_gw_budget(const struct rt_engine *e, size_t task,
+                         struct rt_gw_budget *b) {
+  struct rt_budget_levels l;
 
-  memset(b, 0, sizeof(*b));
-  if (mb->tokens > 0)
-    b->max_tokens =
-        mb->tokens > e->spent_tokens ? mb->tokens - e->spent_tokens : 1;
-  if (mb->usd > 0)
-    b->max_usd = mb->usd > e->spent_usd ? mb->usd - e->spent_usd : 1e-4;
+  engine_gw_levels(&l, e, task);
+  rt_budget_caps(b, &l);
+}
+
+void rt_engine_gw_grow(struct rt_engine *e) {
+  size_t n = e->m->ntasks;
+
+  e->spent_task = xreallocarray(e->spent_task, n, sizeof(*e->spent_task));
+  memset(&e->spent_task[n - 1], 0, sizeof(*e->spent_task));
+}
+
+static int engine_gw_reload_one(const struct store_spend *s, void *payload) {
+  struct rt_engine *e = payload;
+  int task = s->task != NULL ? msn_task_find(e->m, s->task) : -1;
+
+  if (task >= 0)
+    engine_gw_spend(e, (size_t)task, s->tokens, s->usd);
+  else
+    rt_spend_add(&e->spent, s->tokens, s->usd);
+  return 0;
+}
+
+int rt_engine_gw_reload(struct rt_engine *e, struct crl_err *err) {
+  memset(&e->spent, 0, sizeof(e->spent));
+  memset(e->spent_ticket, 0, e->m->ntickets * sizeof(*e->spent_ticket));
+  memset(e->spent_task, 0, e->m->ntasks * sizeof(*e->spent_task));
+  return store_spend_list(e->st, e->m->name, engine_gw_reload_one, e, err);
 }

@@ -514,6 +514,8 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
       (rc = engine_lock(e, err)) < 0)
     return rc;
   e->reasons = xcalloc(m->ntasks, sizeof(*e->reasons));
+  e->spent_ticket = xcalloc(m->ntickets + 1, sizeof(*e->spent_ticket));
+  e->spent_task = xcalloc(m->ntasks + 1, sizeof(*e->spent_task));
   if ((rc = rt_tickets_open(e, err)) < 0)
     return rc;
   e->st = o->st;
@@ -530,7 +532,8 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
   e->ticket_done = xcalloc(m->ntickets + 1, 1);
   e->planning = xcalloc(m->ntasks + 1, 1);
   if ((rc = rt_persist(e, err)) < 0 || (rc = rt_tickets_record(e, err)) < 0 ||
-      (rc = rt_discover_restore(e, err)) < 0 || (rc = rt_resume(e, err)) < 0)
+      (rc = rt_discover_restore(e, err)) < 0 ||
+      (rc = rt_engine_gw_reload(e, err)) < 0 || (rc = rt_resume(e, err)) < 0)
     return rc;
   rt_gate_resume(e);
   engine_plans(e);

@@ -119,6 +119,13 @@ int rt_status_read(struct rt_status *out, const char *rundir);
 struct rt_engine;
 struct rt_run;
 
+/* LLM spending of one scope: tokens (rt_usage_total) and dollars of priced
+ * calls. */
+struct rt_spend {
+  int64_t tokens;
+  double usd;
+};
+
 /* Run lifecycle (tmux job.c): the run ends once the shim is reaped (its
  * status is final and the log complete) and the last bytes are ingested. */
 enum rt_run_state {
@@ -167,11 +174,14 @@ struct rt_run {
   char *agent_path;   /* the agent's PATH, for the sandbox's read-only dirs */
   int gw_sock;        /* our end of the socketpair the sandbox answers on */
   int gw_child;       /* the shim's end until the spawn, or -1 */
+  int gw_netns;       /* the sandbox makes the port in its namespace */
   int gw_port;
   char base_url[64];
   int has_gw_poll;
   uv_poll_t gw_poll;
   struct rt_gw_listener *gw; /* the run's gateway port, or NULL */
+  char *session;             /* the CLI session this run resumes, or NULL */
+  int max_turns;             /* a resume's turns (the gateway's cap), or 0 */
 };
 
 /* Output modes of `corral run`. */
@@ -179,6 +189,11 @@ enum rt_view_mode { RT_VIEW_PLAIN, RT_VIEW_TTY, RT_VIEW_JSON, RT_VIEW_QUIET };
 
 struct rt_view;
 struct rt_llm_replay;
+
+/* Runs the mission in file on a state dir in the foreground, as `corral
+ * run FILE` does (cmd-run.c); an RT_EXIT_* code. */
+int rt_run_file(const char *state_dir, const char *file,
+                enum rt_view_mode view);
 
 struct rt_engine_opts {
   const char *state_dir;
@@ -239,8 +254,9 @@ struct rt_engine {
   struct rt_gw *gw; /* the LLM gateway, when an agent is an LLM CLI */
   struct rt_gw_config *gw_cfg;
   struct rt_price_table *prices;
-  int64_t spent_tokens; /* by this engine's runs, for the mission budget */
-  double spent_usd;
+  struct rt_spend spent;         /* the mission's LLM spending */
+  struct rt_spend *spent_ticket; /* per ticket */
+  struct rt_spend *spent_task;   /* per task */
 };
 
 int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
@@ -266,6 +282,10 @@ int rt_engine_approve(struct rt_engine *e, size_t task, struct crl_err *err);
 int rt_engine_reject(struct rt_engine *e, size_t task, const char *feedback,
                      struct crl_err *err);
 int rt_engine_retry(struct rt_engine *e, size_t task, struct crl_err *err);
+/* A failed task runs again resuming its agent CLI's session with turns
+ * more turns (session.c says what else is refused). */
+int rt_engine_resume(struct rt_engine *e, size_t task, int turns,
+                     struct crl_err *err);
 int rt_engine_cancel_task(struct rt_engine *e, size_t task,
                           struct crl_err *err);
 int rt_engine_cancel(struct rt_engine *e, struct crl_err *err);
@@ -340,7 +360,18 @@ int rt_agent_uses_gw(const struct adapter_ops *ops);
 int rt_engine_gw_init(struct rt_engine *e, struct crl_err *err);
 void rt_engine_gw_close(struct rt_engine *e);
 void rt_engine_gw_free(struct rt_engine *e);
-void rt_engine_gw_budget(const struct rt_engine *e, struct rt_gw_budget *b);
+/* A task's run caps: the least of what is left of its task's, ticket's
+ * and the mission's budgets. */
+void rt_engine_gw_budget(const struct rt_engine *e, size_t task,
+                         struct rt_gw_budget *b);
+/* Sums the mission's recorded llm.call events into the engine's spending
+ * (a restarted engine keeps the caps); after rt_discover_restore. */
+int rt_engine_gw_reload(struct rt_engine *e, struct crl_err *err);
+/* Grows the per-task spending after a discovered task was added. */
+void rt_engine_gw_grow(struct rt_engine *e);
+/* The run's gateway back after a re-attach: the listening socket the shim
+ * holds (run-agent.c). */
+void rt_run_agent_attach(struct rt_run *r);
 
 /* A run's home and gateway port (run-agent.c). */
 int rt_run_agent_prepare(struct rt_run *r, struct adapter_run *a,
@@ -349,6 +380,39 @@ void rt_run_agent_spawned(struct rt_run *r);
 void rt_run_agent_close(struct rt_run *r);
 void rt_run_agent_argv(const struct rt_run *r,
                        void (*add)(void *a, const char *s), void *a);
+
+/* Resuming an agent CLI's own session (session.c). */
+#define RT_SESSION_ID_MAX 128
+#define RT_RESUME_TURNS_MAX 1000
+
+struct rt_session {
+  int64_t run;                /* the run that recorded it */
+  char id[RT_SESSION_ID_MAX]; /* the CLI's session id */
+};
+
+/* 1 when id is fit for a CLI's argv: letters, digits and "._:-", not
+ * starting with '-', shorter than RT_SESSION_ID_MAX. */
+int rt_session_id_ok(const char *id);
+/* The session id of the task's latest run that recorded one (the last
+ * "session" event whose id is fit); CRL_ENOT_FOUND when none did. */
+int rt_session_find(struct rt_session *out, struct store *st,
+                    const char *mission, const char *task, struct crl_err *err);
+/* Checks a resume of task and records it for the task's next run (the
+ * caller commits). Refused: the task not in m (CRL_ETASK_NOT_FOUND), its
+ * agent not a CLI (CRL_EVALIDATION_FAILED), turns not in
+ * 1..RT_RESUME_TURNS_MAX (CRL_EBAD_REQUEST), the task neither failed nor
+ * cancelled (CRL_EINVALID_TRANSITION), no session recorded
+ * (CRL_ENOT_FOUND). */
+int rt_session_request(struct store *st, const struct msn_mission *m,
+                       const char *task, int turns, struct crl_err *err);
+/* Copies the directory tree from into to (which must not exist), modes
+ * kept, links copied as links and never followed. */
+int rt_session_home_copy(const char *from, const char *to, struct crl_err *err);
+/* At a CLI run's start (r->home named, not made): when a resume was asked
+ * for, takes it, makes the home as a copy of the session's and sets a's
+ * session, turns and prompt; 1 then, 0 when no resume was asked. */
+int rt_session_take(struct rt_run *r, struct adapter_run *a,
+                    struct crl_err *err);
 
 /* One run (run.c). */
 struct rt_run *rt_run_new(struct rt_engine *e, size_t task, int64_t id,

@@ -9,6 +9,15 @@
  * over SCM_RIGHTS; the engine serves it with rt_gw_listen_fd. Without a
  * sandbox, or with the host's network, the engine binds 127.0.0.1:0 itself.
  * The agent only ever sees the placeholder key.
+ *
+ * Either way the engine then queues a copy of the listener back on the
+ * socketpair, where the shim (fd 3, held until it exits, never read) keeps
+ * it for the run's life. An engine that re-attaches to the run after a
+ * restart takes the shim's fd 3 with pidfd_getfd(2), peeks the listener
+ * out (the copy stays queued for a later restart) and serves it again:
+ * connections made while no engine ran wait in its backlog. Calls in
+ * flight when the old engine died are lost (the client sees the
+ * connection reset, and the CLIs retry).
  */
 #include "gateway.h"
 #include "rt-chan.h"
@@ -21,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sandbox/sbx.h"
@@ -97,9 +107,11 @@ static void agent_gw_ctx(struct rt_gw_run *ctx, struct rt_run *r,
   ctx->task_id = a->task;
   ctx->run_id = a->run_id;
   ctx->agent = m->agents[m->tasks[r->task].agent].name;
-  rt_engine_gw_budget(r->eng, &ctx->budget);
-  /* max_turns is held on the wire too, whatever the CLI does with it. */
-  ctx->budget.max_turns = r->eng->m->tasks[r->task].max_turns;
+  rt_engine_gw_budget(r->eng, r->task, &ctx->budget);
+  /* max_turns is held on the wire too, whatever the CLI does with it; a
+   * resumed run has the turns it was given. */
+  ctx->budget.max_turns =
+      r->max_turns > 0 ? r->max_turns : r->eng->m->tasks[r->task].max_turns;
   ctx->payload = r;
   if (r->eng->opts.llm_replay != NULL)
     rt_llm_replay_find(r->eng->opts.llm_replay, a->task, r->attempt,
@@ -112,6 +124,34 @@ static int agent_serve(struct rt_run *r, int fd, const struct adapter_run *a,
 
   agent_gw_ctx(&ctx, r, a);
   return rt_gw_listen_fd(&r->gw, r->eng->gw, fd, &ctx, err);
+}
+
+/* Serves fd (owned from now on) with the run's ids; warns when it cannot. */
+static void agent_serve_fd(struct rt_run *r, int fd, const char *from) {
+  struct crl_err err = CRL_ERR_INIT;
+  struct adapter_run a;
+  char id[32];
+
+  memset(&a, 0, sizeof(a));
+  snprintf(id, sizeof(id), "%lld", (long long)r->id);
+  a.ticket = r->eng->m->tickets[r->eng->m->tasks[r->task].ticket].id;
+  a.task = r->eng->m->tasks[r->task].id;
+  a.run_id = id;
+  if (fd < 0)
+    log_warn("run %lld: no gateway socket from %s", (long long)r->id, from);
+  else if (agent_serve(r, fd, &a, &err) < 0)
+    log_warn("run %lld: gateway: %s", (long long)r->id, err.msg);
+}
+
+/* Queues the listener on our end of the socketpair for the shim to hold
+ * (it stays there unread). Best effort: without it the run only loses its
+ * gateway if the engine restarts. */
+static void agent_hold(struct rt_run *r, int lfd) {
+  int rc = crl_fd_send(r->gw_sock, lfd, MSG_DONTWAIT);
+
+  if (rc < 0)
+    log_warn("run %lld: the shim cannot hold the gateway port: %s",
+             (long long)r->id, crl_strerror(rc));
 }
 
 /* No namespace of its own: the engine's port on the host's loopback. */
@@ -132,6 +172,9 @@ static int agent_gw_host(struct rt_run *r, const struct adapter_run *a,
     return crl_err_set(err, rc, "gateway port: %s", crl_strerror(rc));
   }
   r->gw_port = ntohs(sa.sin_port);
+  agent_hold(r, fd);
+  close(r->gw_sock);
+  r->gw_sock = -1;
   return agent_serve(r, fd, a, err);
 }
 
@@ -141,12 +184,13 @@ static int agent_gw(struct rt_run *r, int sandboxed, int net_host,
 
   if (r->eng->gw == NULL)
     return crl_err_set(err, CRL_EINTERNAL, "no LLM gateway");
-  if (!sandboxed || net_host)
-    return agent_gw_host(r, a, err);
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return crl_err_set(err, -errno, "gateway socketpair: %s", strerror(errno));
   r->gw_sock = sv[0];
   r->gw_child = sv[1];
+  r->gw_netns = sandboxed && !net_host;
+  if (!r->gw_netns)
+    return agent_gw_host(r, a, err);
   r->gw_port = RT_GW_PORT;
   return 0;
 }
@@ -159,7 +203,9 @@ int rt_run_agent_prepare(struct rt_run *r, struct adapter_run *a,
     return 0;
   sandboxed = agent_sandboxed(r, &net_host);
   xasprintf(&r->home, "%s/home", r->dir);
-  if ((rc = rt_mkdirs(r->home, 0700)) < 0)
+  if ((rc = rt_session_take(r, a, err)) < 0)
+    return rc;
+  if (rc == 0 && (rc = rt_mkdirs(r->home, 0700)) < 0)
     return crl_err_set(err, rc, "home: %s: %s", r->home, crl_strerror(rc));
   r->home_sandboxed = sandboxed;
   a->home = sandboxed ? RT_SBX_HOME : r->home;
@@ -169,24 +215,6 @@ int rt_run_agent_prepare(struct rt_run *r, struct adapter_run *a,
   a->base_url = r->base_url;
   a->api_key = NULL;
   return agent_files(r, a, err);
-}
-
-/* Takes the listening socket the sandbox sent. */
-static int agent_recv_fd(int sock) {
-  char ctl[CMSG_SPACE(sizeof(int))], b;
-  struct iovec iov = {&b, 1};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-  struct cmsghdr *c;
-  int fd = -1;
-
-  m.msg_control = ctl;
-  m.msg_controllen = sizeof(ctl);
-  if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) <= 0)
-    return -1;
-  c = CMSG_FIRSTHDR(&m);
-  if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-    memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  return fd;
 }
 
 static void agent_poll_closed(uv_handle_t *h) {
@@ -205,30 +233,59 @@ static void agent_poll_close(struct rt_run *r) {
 
 static void agent_on_gw_fd(uv_poll_t *h, int status, int events) {
   struct rt_run *r = crl_container_of(h, struct rt_run, gw_poll);
-  struct crl_err err = CRL_ERR_INIT;
-  struct adapter_run a;
-  char id[32];
-  int fd = agent_recv_fd(r->gw_sock);
+  int fd = crl_fd_recv(r->gw_sock, MSG_DONTWAIT);
 
   (void)status;
   (void)events;
+  if (fd >= 0)
+    agent_hold(r, fd);
   agent_poll_close(r);
-  memset(&a, 0, sizeof(a));
-  snprintf(id, sizeof(id), "%lld", (long long)r->id);
-  a.ticket = r->eng->m->tickets[r->eng->m->tasks[r->task].ticket].id;
-  a.task = r->eng->m->tasks[r->task].id;
-  a.run_id = id;
+  agent_serve_fd(r, fd, "the sandbox");
+}
+
+/* The shim's fd 3 (its end of the socketpair), through its pidfd. */
+static int agent_shim_fd(const struct rt_run *r) {
+  int type = 0;
+  socklen_t len = sizeof(type);
+  int fd = (int)syscall(SYS_pidfd_getfd, r->pidfd, 3, 0);
+
   if (fd < 0)
-    log_warn("run %lld: no gateway socket from the sandbox", (long long)r->id);
-  else if (agent_serve(r, fd, &a, &err) < 0)
-    log_warn("run %lld: gateway: %s", (long long)r->id, err.msg);
+    return -errno;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+      type != SOCK_SEQPACKET) {
+    close(fd);
+    return -ENOTSOCK; /* a shim from before fd holding */
+  }
+  return fd;
+}
+
+void rt_run_agent_attach(struct rt_run *r) {
+  int sock, fd = -1, acc = 0;
+  socklen_t len = sizeof(acc);
+
+  if (!rt_agent_uses_gw(r->stream.ops) || r->eng->gw == NULL || r->pidfd < 0)
+    return;
+  if ((sock = agent_shim_fd(r)) < 0) {
+    log_warn("run %lld: cannot take the gateway port from the shim: %s",
+             (long long)r->id, crl_strerror(sock));
+    return;
+  }
+  fd = crl_fd_recv(sock, MSG_DONTWAIT | MSG_PEEK);
+  close(sock);
+  if (fd >= 0 &&
+      (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc)) {
+    close(fd);
+    fd = -1;
+  }
+  agent_serve_fd(r, fd, "the shim");
 }
 
 void rt_run_agent_spawned(struct rt_run *r) {
   if (r->gw_child >= 0)
     close(r->gw_child);
   r->gw_child = -1;
-  if (r->gw_sock < 0 || uv_poll_init(r->eng->loop, &r->gw_poll, r->gw_sock) < 0)
+  if (r->gw_sock < 0 || !r->gw_netns ||
+      uv_poll_init(r->eng->loop, &r->gw_poll, r->gw_sock) < 0)
     return;
   r->handles++;
   r->has_gw_poll = 1;
@@ -247,6 +304,8 @@ void rt_run_agent_close(struct rt_run *r) {
   r->home = NULL;
   free(r->agent_path);
   r->agent_path = NULL;
+  free(r->session);
+  r->session = NULL;
   rt_gw_unlisten(r->gw);
   r->gw = NULL;
 }
@@ -257,14 +316,16 @@ void rt_run_agent_argv(const struct rt_run *r,
                        void (*add)(void *a, const char *s), void *a) {
   char *path, *save = NULL, *dir, *end, port[16];
 
+  if (r->gw_child >= 0) {
+    add(a, "--gw-fd");
+    add(a, "3");
+  }
   if (r->home == NULL || !r->home_sandboxed)
     return;
   add(a, "--home-src");
   add(a, r->home);
-  if (r->gw_child >= 0) {
+  if (r->gw_child >= 0 && r->gw_netns) {
     snprintf(port, sizeof(port), "%d", r->gw_port);
-    add(a, "--gw-fd");
-    add(a, "3");
     add(a, "--gw-port");
     add(a, port);
   }

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -311,6 +312,22 @@ static void run_adapter_info(struct adapter_run *a, struct rt_run *r,
   a->attempt = r->attempt;
 }
 
+/* Keeps the agent's argv in RUNDIR/argv.json, for the record: what a CLI
+ * was told, which session a run resumed. It holds no key (the gateway's
+ * placeholder travels in the environment). Best effort. */
+static void run_argv_record(const struct rt_run *r, char **argv) {
+  json_t *a = json_array();
+  char *path;
+
+  for (size_t i = 0; argv[i] != NULL; i++)
+    json_array_append_new(a, json_string(argv[i]));
+  xasprintf(&path, "%s/argv.json", r->dir);
+  if (json_dump_file(a, path, JSON_COMPACT) < 0)
+    log_warn("run %lld: unable to write %s", (long long)r->id, path);
+  free(path);
+  json_decref(a);
+}
+
 static int run_start_shim(struct rt_run *r, pid_t *pid, struct crl_err *err) {
   const struct msn_task *t = &r->eng->m->tasks[r->task];
   struct adapter_env env;
@@ -332,6 +349,7 @@ static int run_start_shim(struct rt_run *r, pid_t *pid, struct crl_err *err) {
   if ((rc = r->stream.ops->build_env(&env, &a, err)) < 0)
     goto out;
   r->agent_path = xstrdup(adapter_env_get(&env, "PATH"));
+  run_argv_record(r, argv);
   if ((rc = run_posix_spawn(pid, r, argv, env.v)) < 0)
     crl_err_set(err, rc, "spawn error: %s: %s", r->eng->opts.shim_path,
                 crl_strerror(rc));
@@ -423,6 +441,7 @@ int rt_run_attach(struct rt_run *r, pid_t shim_pid, int64_t offset) {
   r->spawned = 1;
   if ((rc = run_watch(r, shim_pid)) < 0)
     return rc;
+  rt_run_agent_attach(r);
   run_chan_open(r);
   run_heartbeat_start(r);
   return 0;

@@ -13,6 +13,14 @@
  * the grace period; SIGUSR1 kills the tree at once. Finally it writes
  * RUNDIR/status atomically (temp file + rename) and exits 0.
  *
+ * With --gw-fd it also holds the run's LLM gateway port, s6-fdholder
+ * style: FD is a socketpair end on which the engine queues the listening
+ * socket (after the sandbox made it in its network namespace, or after
+ * binding it itself). The shim never reads it and keeps it open until it
+ * exits, so the listener outlives an engine, and a restarted engine takes
+ * it back with pidfd_getfd(2) and a peeking recvmsg. The agent never gets
+ * the fd: it is close-on-exec in the agent and closed by the sandbox.
+ *
  * Exit codes: 0 status written; 75 run locked or already ran; 100 usage;
  * 111 system error before a status could be written. File statics are
  * acceptable here, as in s6: this program is a single small state machine.
@@ -95,8 +103,8 @@ static void shim_usage(FILE *fp) {
         "[--hidden P]...\n"
         "          [--net none|gateway|host] [--memory B] [--pids N] "
         "[--cpu PCT]\n"
-        "          [--tmp-size B] [--home-src DIR] [--gw-fd FD --gw-port N]]\n"
-        "       RUNDIR -- COMMAND [ARG...]\n"
+        "          [--tmp-size B] [--home-src DIR] [--gw-port N]]\n"
+        "         [--gw-fd FD] RUNDIR -- COMMAND [ARG...]\n"
         "Runs COMMAND supervised for corral; not meant to be run by hand.\n",
         fp);
 }
@@ -296,8 +304,7 @@ static void shim_spawn_sandboxed(int logfd) {
   rc = shim_sbx_spawn(&pid, &shim.plan, &shim.sbx, shim.cwd, shim.cgroup, logfd,
                       sp[1], shim.argv, &err);
   close(sp[1]);
-  if (shim.sbx.gw_fd >= 0)
-    close(shim.sbx.gw_fd);
+  /* shim.sbx.gw_fd stays open: we hold the gateway's port for the run. */
   close(logfd);
   if (rc == 0) {
     shim.agent = pid;

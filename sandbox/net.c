@@ -58,26 +58,13 @@ static int net_listen(int port) {
 }
 
 int sbx__net_gw_send(int fd, int port) {
-  char ctl[CMSG_SPACE(sizeof(int))], b = 'g';
-  struct iovec iov = {&b, 1};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-  struct cmsghdr *c;
   int lfd = net_listen(port), rc = 0;
 
   if (lfd < 0) {
     close(fd);
     return lfd;
   }
-  memset(ctl, 0, sizeof(ctl));
-  m.msg_control = ctl;
-  m.msg_controllen = sizeof(ctl);
-  c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &lfd, sizeof(int));
-  if (sendmsg(fd, &m, MSG_NOSIGNAL) < 0)
-    rc = -errno;
+  rc = crl_fd_send(fd, lfd, 0);
   close(lfd);
   close(fd);
   return rc;

@@ -170,13 +170,21 @@ static const char migration_4[] =
     "ALTER TABLE tasks ADD COLUMN phase TEXT;";
 
 /*
- * 5: the LLM calls the gateway answered for each run, with their bodies as
+ * 5: a resume the user asked for (`corral resume TASK --turns N`): the
+ * number of turns the task's next run gets to go on with its agent CLI's
+ * session, 0 when none is asked. The next run takes it and clears it.
+ */
+static const char migration_5[] =
+    "ALTER TABLE tasks ADD COLUMN resume_turns INTEGER NOT NULL DEFAULT 0;";
+
+/*
+ * 6: the LLM calls the gateway answered for each run, with their bodies as
  * recorded (up to the gateway's record_body_max, the truncated flags say
  * when cut), so a trace can be read call by call and replayed against the
  * recorded answers. seq numbers a run's calls from 1, as its llm.call
  * events do.
  */
-static const char migration_5[] =
+static const char migration_6[] =
     "CREATE TABLE llm_calls ("
     " mission_id TEXT NOT NULL,"
     " task_id TEXT,"
@@ -212,7 +220,7 @@ static const char migration_5[] =
     "CREATE INDEX llm_calls_mission ON llm_calls (mission_id, task_id);";
 
 static const char *const migrations[] = {
-    migration_1, migration_2, migration_3, migration_4, migration_5,
+    migration_1, migration_2, migration_3, migration_4, migration_5, migration_6,
 };
 
 int store__migration_count(void) {

@@ -18,7 +18,7 @@
 
 #define TASK_COLS                                                         \
   "mission_id, id, ticket_id, agent, state, reason, attempts, position, " \
-  "started_at, ended_at, feedback, phase"
+  "started_at, ended_at, feedback, phase, resume_turns"
 
 #define QUESTION_COLS                                            \
   "id, mission_id, task_id, run_id, kind, text, state, answer, " \
@@ -122,6 +122,20 @@ static const char *const stmt_sql[STORE_STMT__COUNT] = {
         "WHERE mission_id = ?3 AND seq > ?1 "
         "AND (?2 IS NULL OR task_id = ?2) ORDER BY seq",
 
+    /* LLM spending per task, from the gateway's llm.call events: tokens of
+     * every class when the answer had usage, dollars of priced calls. */
+    [STORE_STMT_SPEND_LIST] =
+        "SELECT task_id, count(*), "
+        "sum(CASE WHEN json_extract(data, '$.usage_seen') THEN "
+        "coalesce(json_extract(data, '$.input'), 0) + "
+        "coalesce(json_extract(data, '$.output'), 0) + "
+        "coalesce(json_extract(data, '$.cache_read'), 0) + "
+        "coalesce(json_extract(data, '$.cache_write'), 0) ELSE 0 END), "
+        "sum(CASE WHEN json_extract(data, '$.usage_seen') THEN "
+        "coalesce(json_extract(data, '$.usd'), 0) ELSE 0 END) "
+        "FROM events WHERE mission_id = ?1 AND kind = 'llm.call' "
+        "AND json_valid(data) GROUP BY task_id ORDER BY task_id",
+
     [STORE_STMT_MISSION_SET_REPO] =
         "UPDATE missions SET repo = ?2, base = ?3 WHERE id = ?1",
     [STORE_STMT_TICKET_SET_HEAD] = "UPDATE tickets SET branch = ?3, head = ?4 "
@@ -165,6 +179,8 @@ static const char *const stmt_sql[STORE_STMT__COUNT] = {
         "?2) AND (?3 = 0 OR run_id = ?3)",
     [STORE_STMT_TASK_SET_FEEDBACK] =
         "UPDATE tasks SET feedback = ?3 WHERE mission_id = ?1 AND id = ?2",
+    [STORE_STMT_TASK_SET_RESUME] =
+        "UPDATE tasks SET resume_turns = ?3 WHERE mission_id = ?1 AND id = ?2",
 };
 
 static int stmt_prepare(struct store *st, enum store_stmt id,

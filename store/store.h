@@ -96,6 +96,8 @@ struct store_task {
   int64_t ended_at;     /* 0 when not ended */
   const char *feedback; /* of the last rejection, or NULL */
   const char *phase;    /* "plan" or "work" for a plan: required task */
+  int resume_turns;     /* > 0: the next run resumes the agent CLI's
+                           session with this many turns */
 };
 
 typedef int (*store_task_cb)(const struct store_task *t, void *payload);
@@ -114,6 +116,11 @@ int store_task_set_feedback(struct store *st, const char *mission,
 int store_task_set_phase(struct store *st, const char *mission,
                          const char *task, const char *phase,
                          struct crl_err *err);
+
+/* Asks the task's next run to resume its agent CLI's session with `turns`
+ * turns (0 clears the request). */
+int store_task_set_resume(struct store *st, const char *mission,
+                          const char *task, int turns, struct crl_err *err);
 
 /* Questions and action approvals an agent raised (kind "question" or
  * "approval"); state open, answered or expired (answered by its default). */
@@ -279,6 +286,21 @@ typedef int (*store_event_cb)(const struct store_event *ev, void *payload);
 int store_event_list(struct store *st, const char *mission, const char *task,
                      int64_t after, store_event_cb cb, void *payload);
 
+/* LLM spending of one task (spend.c), summed from the gateway's llm.call
+ * events: tokens of every class (input, output, cache read and write) of
+ * calls whose answer carried usage, dollars of the priced ones. */
+struct store_spend {
+  const char *task; /* NULL for calls recorded without a task */
+  int64_t calls;
+  int64_t tokens;
+  double usd;
+};
+
+typedef int (*store_spend_cb)(const struct store_spend *s, void *payload);
+/* One row per task of the mission that made calls, by task id. A callback
+ * returning non-zero stops the walk and that value is returned. */
+int store_spend_list(struct store *st, const char *mission, store_spend_cb cb,
+                     void *payload, struct crl_err *err);
 /* LLM calls (llm.c): one row per call the gateway answered for a run,
  * bodies included as recorded. */
 struct store_llm_call {

@@ -123,6 +123,7 @@ static void task_row(sqlite3_stmt *s, struct store_task *t) {
   t->ended_at = sqlite3_column_int64(s, 9);
   t->feedback = store__col_text(s, 10);
   t->phase = store__col_text(s, 11);
+  t->resume_turns = sqlite3_column_int(s, 12);
 }
 
 /* Copies the row's strings so they survive the statement's reset. */
@@ -205,6 +206,23 @@ int store_task_set_feedback(struct store *st, const char *mission,
   return rc;
 }
 
+/* Runs one UPDATE of a task's row whose ?3 is bound by the caller; a task
+ * that matched no row is CRL_ETASK_NOT_FOUND. */
+static int task_update(struct store *st, enum store_stmt id, sqlite3_stmt *s,
+                       const char *mission, const char *task,
+                       struct crl_err *err) {
+  int rc;
+
+  store__bind_text(s, 1, mission);
+  store__bind_text(s, 2, task);
+  if ((rc = store__step_done(st, s, __func__, err)) == 0 &&
+      sqlite3_changes(st->db) == 0)
+    rc = crl_err_set(err, CRL_ETASK_NOT_FOUND, "task %s not found in %s", task,
+                     mission);
+  store__stmt_put(st, id, s);
+  return rc;
+}
+
 int store_task_set_phase(struct store *st, const char *mission,
                          const char *task, const char *phase,
                          struct crl_err *err) {
@@ -214,13 +232,18 @@ int store_task_set_phase(struct store *st, const char *mission,
   assert(mission != NULL && task != NULL);
   if ((rc = store__write(st, STORE_STMT_TASK_SET_PHASE, &s, err)) < 0)
     return rc;
-  store__bind_text(s, 1, mission);
-  store__bind_text(s, 2, task);
   store__bind_text(s, 3, phase);
-  if ((rc = store__step_done(st, s, __func__, err)) == 0 &&
-      sqlite3_changes(st->db) == 0)
-    rc = crl_err_set(err, CRL_ETASK_NOT_FOUND, "task %s not found in %s", task,
-                     mission);
-  store__stmt_put(st, STORE_STMT_TASK_SET_PHASE, s);
-  return rc;
+  return task_update(st, STORE_STMT_TASK_SET_PHASE, s, mission, task, err);
+}
+
+int store_task_set_resume(struct store *st, const char *mission,
+                          const char *task, int turns, struct crl_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc;
+
+  assert(mission != NULL && task != NULL && turns >= 0);
+  if ((rc = store__write(st, STORE_STMT_TASK_SET_RESUME, &s, err)) < 0)
+    return rc;
+  store__bind_int(s, 3, turns);
+  return task_update(st, STORE_STMT_TASK_SET_RESUME, s, mission, task, err);
 }

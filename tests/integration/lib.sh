@@ -263,10 +263,13 @@ mission() {
 # $TMP/s.sock) and $STATE, bounded by DAEMON_LIMIT seconds (default 240) so
 # it stops by itself, logs to $TMP/daemon.log, waits until /v1/health
 # answers. Sets DPID to the corral process itself (not the `timeout` above
-# it); tracked for cleanup.
+# it); tracked for cleanup. RUN_AS (a command prefix such as "setpriv
+# --reuid=65534 ...") runs the daemon, and api's curl, as another user.
 SOCK=${SOCK:-$TMP/s.sock}
+RUN_AS=${RUN_AS:-}
 daemon_start() {
-  timeout -s KILL "${DAEMON_LIMIT:-240}" "$CORRAL" daemon --socket "$SOCK" \
+  # shellcheck disable=SC2086
+  timeout -s KILL "${DAEMON_LIMIT:-240}" $RUN_AS "$CORRAL" daemon --socket "$SOCK" \
     --state-dir "$STATE" "$@" >>"$TMP/daemon.log" 2>&1 &
   _DWRAP=$!
   disown "$_DWRAP" # no "Killed" job notices when cleanup kills it
@@ -292,7 +295,8 @@ daemon_stop() {
 api() {
   local m=$1 p=$2
   shift 2
-  curl -s --max-time "${API_LIMIT:-20}" -o "$TMP/body" -D "$TMP/hdr" \
+  # shellcheck disable=SC2086
+  $RUN_AS curl -s --max-time "${API_LIMIT:-20}" -o "$TMP/body" -D "$TMP/hdr" \
     -w '%{http_code}' --unix-socket "$SOCK" -X "$m" "$@" "http://corral$p"
 }
 

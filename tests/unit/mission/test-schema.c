@@ -275,3 +275,36 @@ Test(msn_schema, max_turns_is_at_least_one) {
         "t.yaml:5:46: error: invalid value 0 for 'max_turns' (expected an "
         "integer >= 1)\n");
 }
+
+Test(msn_schema, budgets_of_tickets_and_tasks) {
+  struct msn_mission *m =
+      load("mission: m\nbudget: { tokens: 9000, usd: 3 }\n"
+           "tickets:\n  - id: T\n    budget: { tokens: 2000, usd: 0.5 }\n"
+           "    tasks:\n"
+           "      - { id: a, command: \"true\", budget: { tokens: 300 } }\n"
+           "      - { id: b, command: \"true\" }\n");
+
+  cr_assert_eq(m->budget.tokens, 9000);
+  cr_assert_eq(m->tickets[0].budget.tokens, 2000);
+  cr_assert_float_eq(m->tickets[0].budget.usd, 0.5, 1e-12);
+  cr_assert_eq(m->tasks[0].budget.tokens, 300);
+  cr_assert_eq(m->tasks[0].budget.usd, 0, "no dollar cap");
+  cr_assert_eq(m->tasks[1].budget.tokens, 0, "no cap");
+}
+
+Test(msn_schema, a_task_budget_is_checked_where_written) {
+  fails(HEAD "      - { id: a, command: \"true\", budget: { tokens: x } }\n",
+        "t.yaml:5:53: error: expected an integer for 'tokens', got 'x'\n");
+}
+
+Test(msn_schema, a_ticket_budget_is_checked_where_written) {
+  fails("mission: m\ntickets:\n  - id: T\n    budget: { usd: -1 }\n"
+        "    tasks: [ { id: a, command: \"true\" } ]\n",
+        "t.yaml:4:20: error: invalid value -1 for 'usd' (expected a number "
+        ">= 0)\n");
+}
+
+Test(msn_schema, a_task_budget_has_no_wall_clock) {
+  fails(HEAD "      - { id: a, command: \"true\", budget: { wall: 1h } }\n",
+        "t.yaml:5:45: error: unknown key 'wall' in budget\n");
+}

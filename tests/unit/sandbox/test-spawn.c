@@ -441,23 +441,6 @@ Test(sbx_spawn, home_src_is_bound_read_write_as_home) {
   cr_assert_str_eq(buf, "new\n");
 }
 
-/* The listening socket the sandbox sent over SCM_RIGHTS, or -1. */
-static int recv_fd(int sock) {
-  char ctl[CMSG_SPACE(sizeof(int))], b;
-  struct iovec iov = {&b, 1};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-  struct cmsghdr *c;
-  int fd = -1;
-
-  m.msg_control = ctl;
-  m.msg_controllen = sizeof(ctl);
-  if (recvmsg(sock, &m, 0) <= 0 || (c = CMSG_FIRSTHDR(&m)) == NULL ||
-      c->cmsg_type != SCM_RIGHTS)
-    return -1;
-  memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  return fd;
-}
-
 Test(sbx_spawn, the_gateway_port_is_made_inside_and_passed_out) {
   /* 8790 is 0x2256; 0A is LISTEN. */
   char *argv[] = {"/bin/sh", "-c",
@@ -480,7 +463,7 @@ Test(sbx_spawn, the_gateway_port_is_made_inside_and_passed_out) {
   /* One listener in the sandbox's namespace; the command holds 0-2 and
    * the fd ls reads, not the socket. */
   cr_assert_str_eq(r.out, "1\n4\n", "%s", r.out);
-  cr_assert_geq(fd = recv_fd(sv[0]), 0);
+  cr_assert_geq(fd = crl_fd_recv(sv[0], 0), 0);
   cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
   cr_assert_eq(ntohs(sa.sin_port), 8790);
   len = sizeof(on);

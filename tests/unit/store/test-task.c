@@ -37,6 +37,25 @@ Test(store_task, upsert_then_get_has_defaults) {
   cr_assert_eq(t.position, 1);
   cr_assert_eq(t.started_at, 0);
   cr_assert_eq(t.ended_at, 0);
+  cr_assert_eq(t.resume_turns, 0);
+}
+
+Test(store_task, resume_turns_are_kept_until_cleared) {
+  struct crl_err err = CRL_ERR_INIT;
+  struct store_task t;
+
+  fx_mission_abc();
+  cr_assert_eq(store_task_set_resume(fx_st, "m", "a", 5, &err), 0, "%s",
+               err.msg);
+  cr_assert_eq(store_commit(fx_st, &err), 0);
+  cr_assert_eq(store_task_upsert(fx_st, "m", "a", "T", "codex", 0, &err), 0);
+  cr_assert_eq(store_task_get(fx_st, "m", "a", &t, &err), 0);
+  cr_assert_eq(t.resume_turns, 5, "an upsert keeps the request");
+  cr_assert_eq(store_task_set_resume(fx_st, "m", "a", 0, &err), 0);
+  cr_assert_eq(store_task_get(fx_st, "m", "a", &t, &err), 0);
+  cr_assert_eq(t.resume_turns, 0);
+  cr_assert_eq(store_task_set_resume(fx_st, "m", "zz", 1, &err),
+               CRL_ETASK_NOT_FOUND);
 }
 
 Test(store_task, upsert_keeps_state) {
