@@ -137,29 +137,25 @@ static void show_ticket_table(json_t *tickets) {
   }
 }
 
-/* The mission's LLM calls, from the gateway's records. */
+/* The mission's LLM calls, from the gateway's records: "llm" in json, or
+ * a line of the table when json is NULL. */
 static void show_llm(struct store *st, const char *mission, json_t *json) {
   struct store_llm_totals t;
+  json_t *o;
 
   if (store_llm_totals(st, mission, NULL, 0, &t, NULL) < 0 || t.calls == 0)
     return;
+  o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:I}", "calls",
+                (json_int_t)t.calls, "input", (json_int_t)t.input, "output",
+                (json_int_t)t.output, "cache_read", (json_int_t)t.cache_read,
+                "cache_write", (json_int_t)t.cache_write, "usd", t.usd,
+                "unpriced", (json_int_t)t.unpriced);
   if (json != NULL) {
-    json_object_set_new(
-        json, "llm",
-        json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:I}", "calls",
-                  (json_int_t)t.calls, "input", (json_int_t)t.input, "output",
-                  (json_int_t)t.output, "cache_read", (json_int_t)t.cache_read,
-                  "cache_write", (json_int_t)t.cache_write, "usd", t.usd,
-                  "unpriced", (json_int_t)t.unpriced));
+    json_object_set_new(json, "llm", o);
     return;
   }
-  printf("LLM calls: %lld, tokens: %lld in, %lld out, %lld cache read, %lld "
-         "cache write; $%.6f",
-         (long long)t.calls, (long long)t.input, (long long)t.output,
-         (long long)t.cache_read, (long long)t.cache_write, t.usd);
-  if (t.unpriced > 0)
-    printf(" (%lld unpriced)", (long long)t.unpriced);
-  putchar('\n');
+  rt_show_llm_print(o);
+  json_decref(o);
 }
 
 static int show_table(struct store *st, const struct store_mission *m) {

@@ -10,8 +10,8 @@
  * cap reached stops the run with reason budget-exceeded. Budgets of the
  * task, its ticket and the mission span runs (budget.c): each run is capped
  * at the least of what they have left when it starts, and admit refuses any
- * call once one of them is spent. Spending is summed from the calls as they end,
- * and reloaded from the store's llm.call events when an engine starts, so
+ * call once one of them is spent. Spending is summed from the calls as they
+ * end, and reloaded from the store's llm.call events when an engine starts, so
  * the caps hold across a restart.
  */
 #include "rt-budget.h"

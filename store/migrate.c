@@ -220,7 +220,8 @@ static const char migration_6[] =
     "CREATE INDEX llm_calls_mission ON llm_calls (mission_id, task_id);";
 
 static const char *const migrations[] = {
-    migration_1, migration_2, migration_3, migration_4, migration_5, migration_6,
+    migration_1, migration_2, migration_3,
+    migration_4, migration_5, migration_6,
 };
 
 int store__migration_count(void) {

@@ -113,6 +113,14 @@ got=$(calls "$TMP/llm.corral" llm)
 assert_eq "${got%% *}" "$ncalls" "the trace holds every call"
 "$CORRAL" show --trace "$TMP/llm.corral" >"$TMP/show.txt" 2>&1 || fail "show --trace"
 assert_match "$(cat "$TMP/show.txt")" "*LLM calls: $ncalls,*" "show --trace counts the LLM calls"
+want=$(sed -n 's/^LLM calls: //p' "$TMP/show.txt")
+corral_cmd show llm >"$TMP/show.txt" 2>&1 || fail "show --state-dir"
+assert_eq "$(sed -n 's/^LLM calls: //p' "$TMP/show.txt")" "$want" "show on the state dir: the same calls, tokens and cost"
+SOCK=$TMP/d.sock
+daemon_start
+timeout 60 "$CORRAL" show --socket "$SOCK" llm >"$TMP/show.txt" 2>&1 || fail "show through the daemon"
+assert_eq "$(sed -n 's/^LLM calls: //p' "$TMP/show.txt")" "$want" "show through the daemon: the same"
+daemon_stop
 
 # Each model call is a chat span under its run, with the GenAI names.
 "$CORRAL" export --trace "$TMP/llm.corral" --format otel >"$TMP/otel.json" 2>"$TMP/err" ||
