@@ -9,6 +9,7 @@
 #include "rt-int.h"
 
 #include <stdlib.h>
+#include <jansson.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,8 +79,25 @@ void rt_view_state(struct rt_view *v, size_t task, enum sched_state from,
                  reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
 }
 
+/* A warning's message on the terminal or in plain output, one line. */
+static void view_warning(struct rt_view *v, const char *task,
+                         const char *data) {
+  json_t *d = json_loads(data ? data : "", 0, NULL);
+  const char *msg = json_string_value(json_object_get(d, "message"));
+  char clock[16];
+
+  view_clock(clock, sizeof(clock));
+  crl_buf_printf(&v->out, "%s %s: warning: %s\n", clock,
+                 task ? task : v->e->m->name, msg ? msg : "(no message)");
+  v->dirty = 1;
+  json_decref(d);
+}
+
 void rt_view_event(struct rt_view *v, int64_t seq, const char *task,
                    int64_t run, const char *kind, const char *data) {
+  if ((v->mode == RT_VIEW_PLAIN || v->mode == RT_VIEW_TTY) &&
+      strcmp(kind, "warning") == 0)
+    view_warning(v, task, data);
   if (v->mode != RT_VIEW_JSON)
     return;
   crl_buf_printf(&v->out,
