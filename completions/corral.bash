@@ -10,7 +10,7 @@ help"
 _corral_opts() {
   local common="--help --version"
   case $1 in
-  run) echo "$common --state-dir --jobs --json --quiet --ci --out" ;;
+  run) echo "$common --state-dir --jobs --json --quiet --ci --out --replay-llm" ;;
   validate) echo "$common" ;;
   submit) echo "$common --socket --json" ;;
   ls) echo "$common --socket --json" ;;
@@ -55,7 +55,7 @@ _corral() {
     mapfile -t COMPREPLY < <(compgen -d -- "$cur")
     return
     ;;
-  --socket | --trace | --output | -o)
+  --socket | --trace | --output | -o | --replay-llm)
     mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     return
     ;;

@@ -1,9 +1,10 @@
 /*
  * corral show through the daemon: a mission (the most recent by default)
  * from GET /v1/missions/{id}, its tasks from GET /v1/tasks?mission=, its
- * tickets from GET /v1/missions/{id}/tickets and each branch's commits
- * from GET /v1/tickets/{id}?mission=. The table and the --json document
- * have the shape `corral show --state-dir` prints.
+ * tickets from GET /v1/missions/{id}/tickets, each branch's commits from
+ * GET /v1/tickets/{id}?mission= and its LLM calls from GET
+ * /v1/costs?group_by=mission. The table and the --json document have the
+ * shape `corral show --state-dir` prints.
  */
 #include "client.h"
 
@@ -116,6 +117,46 @@ out:
   return rc;
 }
 
+/* The mission's LLM calls, as "llm" in doc; nothing when it made none
+ * (or the daemon has no costs route). */
+static void show_llm(struct rt_client *c, const char *id, json_t *doc) {
+  json_t *groups = NULL, *g;
+
+  if (show_get(c, "/v1/costs?group_by=mission&mission=%s", id, "groups",
+               &groups) != RT_EXIT_OK)
+    return;
+  g = json_array_get(groups, 0);
+  if (json_integer_value(json_object_get(g, "calls")) > 0)
+    json_object_set_new(
+        doc, "llm",
+        json_pack(
+            "{s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "calls",
+            json_object_get(g, "calls"), "input", json_object_get(g, "input"),
+            "output", json_object_get(g, "output"), "cache_read",
+            json_object_get(g, "cache_read"), "cache_write",
+            json_object_get(g, "cache_write"), "usd", json_object_get(g, "usd"),
+            "unpriced", json_object_get(g, "unpriced_calls")));
+  json_decref(groups);
+}
+
+void rt_show_llm_print(const json_t *llm) {
+  json_int_t unpriced = json_integer_value(json_object_get(llm, "unpriced"));
+
+  if (llm == NULL)
+    return;
+  printf("LLM calls: %lld, tokens: %lld in, %lld out, %lld cache read, %lld "
+         "cache write; $%.6f",
+         (long long)json_integer_value(json_object_get(llm, "calls")),
+         (long long)json_integer_value(json_object_get(llm, "input")),
+         (long long)json_integer_value(json_object_get(llm, "output")),
+         (long long)json_integer_value(json_object_get(llm, "cache_read")),
+         (long long)json_integer_value(json_object_get(llm, "cache_write")),
+         json_number_value(json_object_get(llm, "usd")));
+  if (unpriced > 0)
+    printf(" (%lld unpriced)", (long long)unpriced);
+  putchar('\n');
+}
+
 static const char *show_str(json_t *o, const char *k) {
   return json_string_value(json_object_get(o, k)) ?: "";
 }
@@ -163,6 +204,7 @@ static void show_table(json_t *doc) {
 
   printf("mission %s: %s (%s)\n", show_str(doc, "mission"),
          show_str(doc, "state"), show_str(doc, "file"));
+  rt_show_llm_print(json_object_get(doc, "llm"));
   printf("%-20s %-10s %-15s %8s %8s  %s\n", "TASK", "TICKET", "STATE",
          "ATTEMPTS", "TIME", "REASON");
   json_array_foreach(json_object_get(doc, "tasks"), i, x) show_task_row(x);
@@ -181,6 +223,7 @@ int rt_client_show(const char *socket, const char *mission, int json) {
   rt_client_init(&c, socket);
   id = mission ? xstrdup(mission) : show_latest(&c, &rc);
   if (id != NULL && (rc = show_collect(&c, id, &doc)) == RT_EXIT_OK) {
+    show_llm(&c, id, doc);
     if (json)
       rt_client_print_json(doc);
     else

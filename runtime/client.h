@@ -52,6 +52,10 @@ int rt_client_wanted(const char *state_dir, const char *socket);
 /* The daemon side of the verbs that also work locally (client-show.c,
  * client-logs.c, client-review.c); each returns an exit code. */
 int rt_client_show(const char *socket, const char *mission, int json);
+/* The line `corral show` prints for a mission's LLM calls, from its "llm"
+ * object ({calls, input, output, cache_read, cache_write, usd, unpriced});
+ * nothing when llm is NULL. */
+void rt_show_llm_print(const json_t *llm);
 int rt_client_logs(const char *socket, const char *mission, const char *id,
                    int follow, int all);
 int rt_client_review(const char *socket, const char *mission, const char *task,

@@ -2,7 +2,8 @@
  * corral replay FILE: re-drives a trace. Events mode (the default) replays
  * the scheduler against the recorded inputs with no agents and reports
  * "identical" or the first divergence; --agents runs the agents again in
- * fresh worktrees and compares the commit trees per ticket.
+ * fresh worktrees (LLM CLIs against the recorded LLM answers) and compares
+ * the commit trees per ticket.
  */
 #include "rt-int.h"
 #include "rt-trace.h"
@@ -24,7 +25,8 @@ static void replay_usage(FILE *fp) {
         "               recorded base and compare the trees per ticket\n"
         "  --work-dir D where --agents puts its repository (default: a\n"
         "               temporary directory, removed afterwards)\n"
-        "  --replay-llm serve recorded LLM responses (needs the LLM gateway)\n"
+        "  --replay-llm LLM CLIs get the recorded LLM answers, nothing\n"
+        "               reaches the network (always so with --agents)\n"
         "  --no-verify  skip the checksum: replay a trace edited by hand\n"
         "               (what if this run had failed?)\n"
         "Exit status: 0 identical, 1 diverged, 2 usage or unreadable trace.\n",
@@ -123,7 +125,7 @@ static int replay_exec(int argc, char **argv) {
     return rc > 0 ? RT_EXIT_OK : RT_EXIT_USAGE;
   if ((rc = store_trace_open(&tr, a.file, !a.no_verify, &err)) == 0) {
     if (a.agents)
-      rc = rt_replay_agents(tr, a.work_dir, a.llm, stdout, &err);
+      rc = rt_replay_agents(tr, a.work_dir, stdout, &err);
     else
       rc = replay_events_mode(&a, tr, &err);
   }

@@ -2,8 +2,11 @@
  * corral run FILE: runs a mission in the foreground until every task is
  * done, with a live view on a terminal, plain lines otherwise, or JSON
  * Lines with --json. Running the same file on the same state dir resumes.
+ * --replay-llm TRACE answers the LLM CLIs from a trace's recorded calls
+ * (replay-llm.c), as agents-mode replay does.
  */
 #include "rt-ci.h"
+#include "rt-trace.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -13,7 +16,7 @@
 
 static void run_usage(FILE *fp) {
   fputs("usage: corral run [--state-dir DIR] [--jobs N] [--json]\n"
-        "                  [--ci --out DIR] FILE\n\n"
+        "                  [--ci --out DIR] [--replay-llm TRACE] FILE\n\n"
         "Runs the mission in FILE in the foreground. Running the same file\n"
         "on the same state dir again resumes it: completed tasks are kept\n"
         "and live runs are re-attached.\n\n"
@@ -27,7 +30,10 @@ static void run_usage(FILE *fp) {
         "                   fail); write --out DIR/trace.corral, junit.xml,\n"
         "                   summary.md; use $GITHUB_STEP_SUMMARY,\n"
         "                   $GITHUB_OUTPUT and, with GITHUB_ACTIONS=true,\n"
-        "                   ::group:: and ::error:: annotations\n\n"
+        "                   ::group:: and ::error:: annotations\n"
+        "  --replay-llm TRACE  LLM CLIs get the answers TRACE recorded for\n"
+        "                   the same task and attempt; nothing reaches the\n"
+        "                   network\n\n"
         "Exit status: 0 all tasks completed, 1 a task failed or was skipped,\n"
         "2 usage or validation error, 4 a limit was exceeded, 5 cancelled.\n",
         fp);
@@ -53,7 +59,8 @@ char *rt_shim_path(void) {
 struct run_args {
   const char *state_dir;
   const char *file;
-  const char *out; /* --out, with --ci */
+  const char *out;        /* --out, with --ci */
+  const char *replay_llm; /* --replay-llm TRACE */
   int ci;
   void (*on_commit)(struct rt_engine *e, void *payload); /* --ci */
   int jobs;
@@ -61,14 +68,16 @@ struct run_args {
 };
 
 static int run_parse(struct run_args *a, int argc, char **argv) {
-  static const struct option opts[] = {{"state-dir", required_argument, 0, 's'},
-                                       {"jobs", required_argument, 0, 'j'},
-                                       {"json", no_argument, 0, 'J'},
-                                       {"quiet", no_argument, 0, 'q'},
-                                       {"ci", no_argument, 0, 'C'},
-                                       {"out", required_argument, 0, 'o'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"state-dir", required_argument, 0, 's'},
+      {"jobs", required_argument, 0, 'j'},
+      {"json", no_argument, 0, 'J'},
+      {"quiet", no_argument, 0, 'q'},
+      {"ci", no_argument, 0, 'C'},
+      {"out", required_argument, 0, 'o'},
+      {"replay-llm", required_argument, 0, 'L'},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
   char *end;
   int c;
 
@@ -88,6 +97,8 @@ static int run_parse(struct run_args *a, int argc, char **argv) {
       a->ci = 1;
     else if (c == 'o')
       a->out = optarg;
+    else if (c == 'L')
+      a->replay_llm = optarg;
     else if (c == 'h')
       return run_usage(stdout), 1;
     else if (c != 'j')
@@ -101,17 +112,38 @@ static int run_parse(struct run_args *a, int argc, char **argv) {
   return 0;
 }
 
+/* --replay-llm: the recorded answers of the trace's mission. */
+static int run_llm_replay(struct rt_llm_replay **out, const char *path,
+                          struct crl_err *err) {
+  struct store *tr = NULL;
+  char *id = NULL;
+  int rc;
+
+  *out = NULL;
+  if (path == NULL)
+    return 0;
+  if ((rc = store_trace_open(&tr, path, 1, err)) == 0 &&
+      (rc = rt_trace_mission(&id, tr, err)) == 0)
+    rc = rt_llm_replay_load(out, tr, id, err);
+  free(id);
+  store_close(tr);
+  return rc;
+}
+
 static int run_mission(const struct run_args *a, struct msn_mission *m) {
   struct rt_engine_opts o = {0};
   struct crl_err err = CRL_ERR_INIT;
+  struct rt_llm_replay *lr = NULL;
   struct rt_engine e;
   char *dir = NULL, *shim = rt_shim_path();
   uv_loop_t loop;
   int code = RT_EXIT_USAGE;
 
   uv_loop_init(&loop);
-  if (rt_statedir(&dir, a->state_dir, &err) < 0)
+  if (rt_statedir(&dir, a->state_dir, &err) < 0 ||
+      run_llm_replay(&lr, a->replay_llm, &err) < 0)
     goto out;
+  o.llm_replay = lr;
   o.state_dir = dir;
   o.shim_path = shim;
   o.jobs = a->jobs;
@@ -131,6 +163,7 @@ out:
     log_warn("loop closed with live handles");
   if (err.code != 0)
     rt_errorf("fatal: %s", err.msg);
+  rt_llm_replay_free(lr);
   free(dir);
   free(shim);
   return code;

@@ -137,11 +137,33 @@ static void show_ticket_table(json_t *tickets) {
   }
 }
 
+/* The mission's LLM calls, from the gateway's records: "llm" in json, or
+ * a line of the table when json is NULL. */
+static void show_llm(struct store *st, const char *mission, json_t *json) {
+  struct store_llm_totals t;
+  json_t *o;
+
+  if (store_llm_totals(st, mission, NULL, 0, &t, NULL) < 0 || t.calls == 0)
+    return;
+  o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:I}", "calls",
+                (json_int_t)t.calls, "input", (json_int_t)t.input, "output",
+                (json_int_t)t.output, "cache_read", (json_int_t)t.cache_read,
+                "cache_write", (json_int_t)t.cache_write, "usd", t.usd,
+                "unpriced", (json_int_t)t.unpriced);
+  if (json != NULL) {
+    json_object_set_new(json, "llm", o);
+    return;
+  }
+  rt_show_llm_print(o);
+  json_decref(o);
+}
+
 static int show_table(struct store *st, const struct store_mission *m) {
   json_t *tickets;
   int rc, n = 0;
 
   printf("mission %s: %s (%s)\n", m->id, m->state, m->file ? m->file : "");
+  show_llm(st, m->id, NULL);
   printf("%-20s %-10s %-15s %8s %8s  %s\n", "TASK", "TICKET", "STATE",
          "ATTEMPTS", "TIME", "REASON");
   if ((rc = store_task_list(st, m->id, show_table_row, NULL)) < 0)
@@ -169,6 +191,7 @@ static int show_mission(struct store *st, const char *id, int json) {
   doc = json_pack("{s:s, s:s, s:o, s:o, s:o}", "mission", id, "state", m.state,
                   "tasks", tasks, "tickets", show_tickets(st, id), "commits",
                   commits);
+  show_llm(st, id, doc);
   json_dumpf(doc, stdout, JSON_INDENT(2));
   json_decref(doc);
   putchar('\n');

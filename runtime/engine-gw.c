@@ -4,12 +4,14 @@
  * ($CORRAL_GATEWAY_CONFIG, else $XDG_CONFIG_HOME/corral/gateway.json), the
  * prices from the shipped pricing file ($CORRAL_PRICING, else the source
  * tree's data/pricing.json) with $XDG_CONFIG_HOME/corral/pricing.json on
- * top. Each call becomes an "llm.call" event of its run; a cap reached
- * stops the run with reason budget-exceeded. Budgets of the task, its
- * ticket and the mission span runs (budget.c): each run is capped at the
- * least of what they have left when it starts, and admit refuses any call
- * once one of them is spent. Spending is summed from the calls as they end,
- * and reloaded from the store's llm.call events when an engine starts, so
+ * top. An engine that replays recorded answers (opts.llm_replay) reads no
+ * gateway config: no upstream, no key. Each call becomes an "llm.call"
+ * event of its run and a row of the store's llm_calls with its bodies; a
+ * cap reached stops the run with reason budget-exceeded. Budgets of the
+ * task, its ticket and the mission span runs (budget.c): each run is capped
+ * at the least of what they have left when it starts, and admit refuses any
+ * call once one of them is spent. Spending is summed from the calls as they
+ * end, and reloaded from the store's llm.call events when an engine starts, so
  * the caps hold across a restart.
  */
 #include "rt-budget.h"
@@ -70,6 +72,48 @@ static void engine_gw_usage(json_t *o, const struct rt_gw_call *c) {
     json_object_set_new(o, "unpriced", json_true());
 }
 
+/* The call's row, with its bodies, beside its llm.call event. */
+static void engine_gw_store(struct rt_run *r, const struct rt_gw_call *c) {
+  struct crl_err err = CRL_ERR_INIT;
+  struct store_llm_call s = {.mission = r->eng->m->name,
+                             .task = r->eng->m->tasks[r->task].id,
+                             .run = r->id,
+                             .seq = (int64_t)c->seq,
+                             .ts = c->started_ms,
+                             .provider = rt_gw_provider_name(c->provider),
+                             .api = rt_gw_api_name(c->api),
+                             .method = c->method,
+                             .path = c->path,
+                             .model = c->model,
+                             .status = c->status,
+                             .stream = c->stream,
+                             .refused = c->refused,
+                             .replayed = c->replayed,
+                             .content_type = c->content_type,
+                             .request = c->request_body ? c->request_body : "",
+                             .request_len = c->request_len,
+                             .request_truncated = c->request_truncated,
+                             .response =
+                                 c->response_body ? c->response_body : "",
+                             .response_len = c->response_len,
+                             .response_truncated = c->response_truncated,
+                             .input = c->usage.input,
+                             .output = c->usage.output,
+                             .cache_read = c->usage.cache_read,
+                             .cache_write = c->usage.cache_write,
+                             .reasoning = c->usage.reasoning,
+                             .usage_seen = c->usage_seen,
+                             .usd = c->cost_rc == 0 ? c->usd : 0,
+                             .unpriced = c->cost_rc != 0,
+                             .latency_ms = c->latency_ms,
+                             .ttfb_ms = c->ttfb_ms,
+                             .error = c->error};
+
+  if (store_llm_call_add(r->eng->st, &s, &err) < 0)
+    log_warn("run %lld: llm call %llu not stored: %s", (long long)r->id,
+             (unsigned long long)c->seq, err.msg);
+}
+
 static void engine_gw_spend(struct rt_engine *e, size_t task, int64_t tokens,
                             double usd) {
   rt_spend_add(&e->spent, tokens, usd);
@@ -110,6 +154,7 @@ static void engine_gw_on_call(const struct rt_gw_run *run,
     json_object_set_new(o, "error", json_string(c->error));
   json_object_set_new(o, "latency_ms", json_real(c->latency_ms));
   engine_gw_usage(o, c);
+  engine_gw_store(r, c);
   rt_engine_event_json(r->eng, r->eng->m->tasks[r->task].id, r->id, "llm.call",
                        o);
   (void)payload;
@@ -161,8 +206,10 @@ int rt_engine_gw_init(struct rt_engine *e, struct crl_err *err) {
   signal(SIGPIPE, SIG_IGN);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   e->gw_cfg = xcalloc(1, sizeof(*e->gw_cfg));
-  if ((rc = rt_gw_config_load(e->gw_cfg, getenv("CORRAL_GATEWAY_CONFIG"),
-                              err)) < 0 ||
+  /* Replaying answers recorded calls only: no upstream, no key. */
+  if ((e->opts.llm_replay == NULL &&
+       (rc = rt_gw_config_load(e->gw_cfg, getenv("CORRAL_GATEWAY_CONFIG"),
+                               err)) < 0) ||
       (rc = engine_gw_prices(e, err)) < 0)
     return rc;
   rt_gw_opts_from_config(&opts, e->gw_cfg);

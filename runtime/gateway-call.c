@@ -105,6 +105,7 @@ static void call_free(struct rt__gw_call *call) {
   free(call->query);
   free(call->model);
   free(call->url);
+  free(call->ctype);
   free(call->error);
   crl_buf_close(&call->head);
   crl_buf_close(&call->req_rec);
@@ -120,6 +121,7 @@ static void call_record(struct rt__gw_call *call) {
   struct rt_gw_totals *t = &call->l->totals;
 
   r->model = call->model;
+  r->content_type = call->ctype;
   r->error = call->error;
   r->latency_ms = ms_since(call->t0_ns);
   r->request_body = call->req_rec.data;
@@ -180,6 +182,8 @@ static void call_reply(struct rt__gw_call *call, int status, const char *ctype,
   call->rec.status = status;
   call->status = status;
   call->head_sent = 1;
+  free(call->ctype);
+  call->ctype = xstrdup(ctype);
   if (rt__gw_conn_write(call->conn, head, (size_t)n) == 0 && len > 0 &&
       strcmp(call->method, "HEAD") != 0)
     rt__gw_conn_write(call->conn, body, len);
@@ -250,16 +254,19 @@ static int looks_sse(const char *body, size_t len) {
 
 static void call_replay(struct rt__gw_call *call) {
   struct rt_gw_listener *l = call->l;
+  struct rt__gw_conn *conn = call->conn;
   const struct rt_gw_replay *r;
   const char *ctype;
+  long i = rt__gw_replay_pick(l, call->method, call->path, conn->body.data,
+                              conn->body.len);
 
-  if (l->replay_next >= l->run.nreplay) {
+  if (i < 0) {
     call_refuse(call, RT_GW_R_REPLAY_END,
-                "corral: replay has no recorded answer for call %llu",
-                (unsigned long long)call->rec.seq);
+                "corral: replay has no recorded answer for call %llu (%s %s)",
+                (unsigned long long)call->rec.seq, call->method, call->path);
     return;
   }
-  r = &l->run.replay[l->replay_next++];
+  r = &l->run.replay[i];
   call->sse = looks_sse(r->body, r->len);
   ctype = r->content_type ? r->content_type
           : call->sse     ? "text/event-stream"
@@ -347,6 +354,18 @@ static void call_send_head(struct rt__gw_call *call) {
     rt__gw_conn_write(call->conn, "Transfer-Encoding: chunked\r\n\r\n", 30);
 }
 
+/* The upstream's Content-Type value, trimmed; SSE when it says so. */
+static void call_note_ctype(struct rt__gw_call *call, const char *v, size_t n) {
+  while (n > 0 && (*v == ' ' || *v == '\t'))
+    v++, n--;
+  while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+    n--;
+  free(call->ctype);
+  call->ctype = xstrndup(v, n);
+  if (memmem(v, n, "text/event-stream", 17) != NULL)
+    call->sse = 1;
+}
+
 size_t rt__gw_call_on_header(struct rt__gw_call *call, const char *line,
                              size_t n) {
   if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
@@ -365,9 +384,8 @@ size_t rt__gw_call_on_header(struct rt__gw_call *call, const char *line,
     }
     return n;
   }
-  if (n >= 13 && strncasecmp(line, "content-type:", 13) == 0 &&
-      memmem(line, n, "text/event-stream", 17) != NULL)
-    call->sse = 1;
+  if (n >= 13 && strncasecmp(line, "content-type:", 13) == 0)
+    call_note_ctype(call, line + 13, n - 13);
   if (header_passed(line, n) && crl_buf_append(&call->head, line, n) < 0)
     return 0;
   return n;

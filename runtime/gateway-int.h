@@ -44,8 +44,8 @@ struct rt_gw {
 struct rt_gw_listener {
   struct rt_gw *gw;
   uv_tcp_t tcp;
-  struct rt_gw_run run; /* strings and replay owned */
-  size_t replay_next;
+  struct rt_gw_run run;       /* strings and replay owned */
+  unsigned char *replay_used; /* per replay entry: served already */
   struct rt_gw_totals totals;
   int budget_fired;
   uint64_t seq;
@@ -109,6 +109,7 @@ struct rt__gw_call {
   struct crl_buf line; /* SSE: the current line; JSON: the body */
   int line_over;       /* the line (or body) went past max_parse_bytes */
   int sse;
+  char *ctype; /* the answer's content type */
   char *error;
 };
 
@@ -185,6 +186,15 @@ void rt__gw_conn_call_done(struct rt__gw_conn *conn, int keep);
 const char *rt__gw_conn_header(const struct rt__gw_conn *conn,
                                const char *name);
 void rt__gw_gw_handle_closed(struct rt_gw *gw);
+
+/* gateway-replay.c: the listener's copy of src's replay list, and its
+ * release. */
+void rt__gw_replay_copy(struct rt_gw_listener *l, const struct rt_gw_run *src);
+void rt__gw_replay_free(struct rt_gw_listener *l);
+/* gateway-replay.c: the replay entry that answers a request (method, path,
+ * body), or -1 when none is left. Marks it used. */
+long rt__gw_replay_pick(struct rt_gw_listener *l, const char *method,
+                        const char *path, const char *body, size_t len);
 
 /* gateway-call.c */
 /* A complete request arrived on conn. */

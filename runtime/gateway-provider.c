@@ -30,6 +30,13 @@ const char *rt_gw_provider_name(enum rt_gw_provider p) {
   return p < RT_GW_NPROVIDERS ? gw_providers[p].name : "unknown";
 }
 
+const char *rt_gw_api_name(enum rt_gw_api api) {
+  static const char *const names[] = {"messages", "responses", "chat", "gemini",
+                                      "side"};
+
+  return (size_t)api < CRL_ARRAY_SIZE(names) ? names[api] : "side";
+}
+
 const char *rt__gw_default_base(enum rt_gw_provider p) {
   return p < RT_GW_NPROVIDERS ? gw_providers[p].default_base : NULL;
 }

@@ -91,8 +91,6 @@ static char *dup_or_null(const char *s) {
 }
 
 static void run_copy(struct rt_gw_run *dst, const struct rt_gw_run *src) {
-  struct rt_gw_replay *r = NULL;
-
   *dst = *src;
   dst->mission_id = dup_or_null(src->mission_id);
   dst->ticket_id = dup_or_null(src->ticket_id);
@@ -104,16 +102,6 @@ static void run_copy(struct rt_gw_run *dst, const struct rt_gw_run *src) {
     dst->upstream[p].api_key = dup_or_null(src->upstream[p].api_key);
     dst->upstream[p].key_header = dup_or_null(src->upstream[p].key_header);
   }
-  if (src->replay != NULL) {
-    r = xcalloc(src->nreplay + 1, sizeof(*r));
-    for (size_t i = 0; i < src->nreplay; i++) {
-      r[i] = src->replay[i];
-      r[i].content_type = dup_or_null(src->replay[i].content_type);
-      r[i].body = xstrndup(src->replay[i].body ? src->replay[i].body : "",
-                           src->replay[i].len);
-    }
-  }
-  dst->replay = r;
 }
 
 static void run_free(struct rt_gw_run *run) {
@@ -127,17 +115,13 @@ static void run_free(struct rt_gw_run *run) {
     free((char *)run->upstream[p].api_key);
     free((char *)run->upstream[p].key_header);
   }
-  for (size_t i = 0; run->replay != NULL && i < run->nreplay; i++) {
-    free((char *)run->replay[i].content_type);
-    free((char *)run->replay[i].body);
-  }
-  free((struct rt_gw_replay *)run->replay);
 }
 
 static void listener_closed(uv_handle_t *h) {
   struct rt_gw_listener *l = crl_container_of(h, struct rt_gw_listener, tcp);
   struct rt_gw *gw = l->gw;
 
+  rt__gw_replay_free(l);
   run_free(&l->run);
   free(l);
   rt__gw_gw_handle_closed(gw);
@@ -151,6 +135,7 @@ int rt_gw_listen_fd(struct rt_gw_listener **out, struct rt_gw *gw, int fd,
   assert(!gw->closing);
   l->gw = gw;
   run_copy(&l->run, run);
+  rt__gw_replay_copy(l, run);
   uv_tcp_init(gw->loop, &l->tcp);
   gw->handles++;
   if ((rc = uv_tcp_open(&l->tcp, fd)) < 0 ||

@@ -16,7 +16,7 @@
  * one record per call to on_call. A refused call (budget, no upstream,
  * malformed request) is answered in the provider's own error format and is
  * recorded too. With a replay list the run's calls are answered from
- * recorded bodies, in order, instead of being forwarded.
+ * recorded bodies instead of being forwarded (gateway-replay.c).
  *
  * Threading: everything runs on the loop given to rt_gw_new; no function
  * here may be called from another thread. libcurl must have been
@@ -66,6 +66,8 @@ enum rt_gw_budget_kind {
 const char *rt_gw_budget_name(enum rt_gw_budget_kind kind);
 /* "anthropic", "openai", "gemini", "unknown". */
 const char *rt_gw_provider_name(enum rt_gw_provider p);
+/* "messages", "responses", "chat", "gemini", "side". */
+const char *rt_gw_api_name(enum rt_gw_api api);
 
 /* One provider's upstream: base URL without the API path
  * ("https://api.anthropic.com"; the request path is appended as sent; NULL:
@@ -117,13 +119,26 @@ struct rt_gw_budget {
   int64_t max_turns;
 };
 
-/* One recorded answer served in replay mode. */
+/*
+ * One recorded answer served in replay mode. method and path (NULL: any)
+ * say which requests it may answer: each request takes the first unused
+ * entry of its method and path, so side requests that interleave with
+ * model calls in another order than recorded still get their own answers.
+ * When several entries of one method and path are waiting (a title call
+ * racing the first model call), the one whose recorded request body
+ * (request, NULL: none) agrees longest with the request's is served; ties
+ * go to the earliest.
+ */
 struct rt_gw_replay {
   int status;               /* 0: 200 */
   const char *content_type; /* NULL: sniffed (SSE when body starts "event:"
                                or "data:", else application/json) */
   const char *body;
   size_t len;
+  const char *method;
+  const char *path;
+  const char *request;
+  size_t request_len;
 };
 
 /*
@@ -143,8 +158,9 @@ struct rt_gw_run {
    * run; base_url NULL there means the gateway's base URL. */
   struct rt_gw_upstream upstream[RT_GW_NPROVIDERS];
   /* Replay mode when replay != NULL: calls are answered from these bodies
-   * in order (side requests included), past the end with a 503 in the
-   * provider's format. Nothing is forwarded. */
+   * (side requests included; see struct rt_gw_replay for which answers
+   * which), and with a 503 in the provider's format when none is left.
+   * Nothing is forwarded. */
   const struct rt_gw_replay *replay;
   size_t nreplay;
   void *payload;
@@ -162,7 +178,8 @@ struct rt_gw_call {
   const char *method;
   const char *path; /* as sent by the client, without the query */
   const char *model;
-  int stream;  /* the answer was SSE */
+  int stream;               /* the answer was SSE */
+  const char *content_type; /* of the answer, as sent to the client */
   int status;  /* HTTP status sent to the client; 0: client gone first */
   int refused; /* answered by the gateway itself, not forwarded */
   enum rt_gw_budget_kind refused_budget; /* when refused for a budget */

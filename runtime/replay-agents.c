@@ -31,28 +31,13 @@ struct agents {
   struct msn_mission *m;
   char *id, *dir, *repo_dir, *state_dir;
   git_repository *repo;
-  json_t *decisions; /* per task: array of {decision, feedback} */
+  json_t *decisions;         /* per task: array of {decision, feedback} */
+  struct rt_llm_replay *llm; /* recorded LLM answers, per run */
   int jobs;
   FILE *fp;
 };
 
-/* LLM CLIs replay against recorded responses only, which the gateway
- * serves: refused until it lands. */
-static int agents_check(const struct agents *a, int llm, struct crl_err *err) {
-  for (size_t i = 0; i < a->m->ntasks; i++) {
-    const struct msn_agent *g = &a->m->agents[a->m->tasks[i].agent];
-
-    if (strcmp(g->adapter, "exec") == 0)
-      continue;
-    return crl_err_set(err, CRL_ENOT_FOUND,
-                       "replay --agents: task %s runs agent '%s' (adapter "
-                       "%s): replaying an LLM CLI needs the recorded LLM "
-                       "responses served by the LLM gateway%s; this waits for "
-                       "the LLM gateway, which is not merged yet (exec agents "
-                       "replay now)",
-                       a->m->tasks[i].id, g->name, g->adapter,
-                       llm ? " (--replay-llm)" : " (use --replay-llm)");
-  }
+static int agents_check(const struct agents *a, struct crl_err *err) {
   if (a->m->repo == NULL)
     return crl_err_set(err, CRL_ENOT_FOUND,
                        "replay --agents: mission %s has no repo: there are no "
@@ -162,6 +147,7 @@ static int agents_engine(struct agents *a, struct crl_err *err) {
   o.shim_path = shim;
   o.jobs = a->jobs;
   o.view = RT_VIEW_QUIET;
+  o.llm_replay = a->llm;
   if (rt_engine_init(&e, &loop, &o, a->m, err) < 0) {
     rt_engine_abort(&e);
     code = -1;
@@ -324,6 +310,7 @@ static void agents_close(struct agents *a, int keep) {
   if (!keep && a->dir != NULL)
     nftw(a->dir, agents_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
   json_decref(a->decisions);
+  rt_llm_replay_free(a->llm);
   msn_mission_free(a->m);
   free(a->id);
   free(a->dir);
@@ -340,9 +327,9 @@ static int agents_jobs(struct store *tr, struct crl_err *err) {
   return rt_replay_events(&res, tr, &o, err) < 0 ? 1 : res.jobs;
 }
 
-int rt_replay_agents(struct store *tr, const char *work_dir, int llm, FILE *fp,
+int rt_replay_agents(struct store *tr, const char *work_dir, FILE *fp,
                      struct crl_err *err) {
-  struct agents a = {tr, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1, fp};
+  struct agents a = {tr, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1, fp};
   struct agents_cmp c = {&a, 0, 0};
   int rc;
 
@@ -350,7 +337,8 @@ int rt_replay_agents(struct store *tr, const char *work_dir, int llm, FILE *fp,
   a.decisions = json_object();
   if ((rc = rt_trace_mission(&a.id, tr, err)) < 0 ||
       (rc = rt_replay_mission(&a.m, tr, a.id, err)) < 0 ||
-      (rc = agents_check(&a, llm, err)) < 0 ||
+      (rc = agents_check(&a, err)) < 0 ||
+      (rc = rt_llm_replay_load(&a.llm, tr, a.id, err)) < 0 ||
       (rc = store_event_list(tr, a.id, NULL, 0, agents_review_cb, &a)) < 0 ||
       (rc = agents_setup(&a, work_dir, err)) < 0 ||
       (rc = agents_repo(&a, err)) < 0)

@@ -400,9 +400,13 @@ static int replay_one(struct replay *r, size_t i, struct crl_err *err) {
   if (!r->live && r->offline &&
       (e->kind == RP_REVIEW || (e->kind == RP_STATE && replay_decided(e))))
     return replay_offline(r, e);
-  if (!r->live && e->kind != RP_MISSION_END &&
-      (rc = replay_restart(r, err)) < 0)
-    return rc;
+  /* An engine starts at its first event's time: a clock left behind would
+   * put its runs' deadlines (timeouts) in the past. */
+  if (!r->live && e->kind != RP_MISSION_END) {
+    replay_advance(r, e->ts);
+    if ((rc = replay_restart(r, err)) < 0)
+      return rc;
+  }
   if (e->kind == RP_STATE || e->kind == RP_START)
     return replay_match(r, e);
   if (e->kind == RP_MISSION_END)

@@ -1,7 +1,9 @@
 /*
  * The model every report format reads (report.c): a mission's tasks with
- * their runs, token usage summed from "usage" events, and the events each
- * run recorded (messages, tool calls), loaded once from a store or a trace.
+ * their runs, the events each run recorded (messages, tool calls) and the
+ * LLM calls its gateway port answered, loaded once from a store or a trace.
+ * A run's token usage and cost are the sums of its LLM calls when the
+ * gateway recorded any, else of its "usage" events (no cost then).
  */
 #ifndef REPORT_INT_H
 #define REPORT_INT_H
@@ -13,7 +15,7 @@
 
 struct rt_usage {
   int64_t input, output, cache_read, cache_write;
-  double cost_usd; /* only when the usage said so; the gateway will */
+  double cost_usd; /* only when the usage or the gateway said so */
   int has_cost;
 };
 
@@ -25,6 +27,11 @@ struct rt_report_run {
   int64_t started_at, ended_at;
   struct rt_usage usage;
   json_t *events; /* array of {seq, ts, kind, data (parsed or string)} */
+  /* The gateway's records: array of {seq, ts, provider, api, model,
+   * response_model (or absent), status, stream, latency_ms, input, output,
+   * cache_read, cache_write, usd (priced calls only)}, and their sums. */
+  json_t *llm;
+  struct rt_usage llm_usage;
 };
 
 struct rt_report_task {

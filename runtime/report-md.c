@@ -78,13 +78,18 @@ static void md_write(FILE *fp, const struct rt_report *r) {
     total.input += r->tasks[i].usage.input + r->tasks[i].usage.cache_read +
                    r->tasks[i].usage.cache_write;
     total.output += r->tasks[i].usage.output;
+    total.cost_usd += r->tasks[i].usage.cost_usd;
+    total.has_cost |= r->tasks[i].usage.has_cost;
   }
   fprintf(fp, "## corral mission `%s`: %s\n\n", r->mission, r->state);
   fprintf(fp,
           "%zu tasks: %zu completed, %zu failed, %zu not completed; "
-          "tokens %lld in, %lld out; wall ",
+          "tokens %lld in, %lld out; ",
           r->ntasks, ok, failed, skipped, (long long)total.input,
           (long long)total.output);
+  if (total.has_cost)
+    fprintf(fp, "cost $%.4f; ", total.cost_usd);
+  fputs("wall ", fp);
   md_duration(fp, r->created_at, r->updated_at);
   fputs("\n\n| task | ticket | state | attempts | duration | tokens | cost "
         "| reason |\n|---|---|---|---:|---:|---:|---:|---|\n",

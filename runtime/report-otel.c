@@ -5,10 +5,11 @@
  * per tool call the run recorded ("execute_tool", ended by its result).
  * Attribute names follow the OpenTelemetry GenAI semantic conventions where
  * one exists (gen_ai.*, listed in tests/data/otel-genai-attributes.txt) and
- * corral.* otherwise. LLM call spans ("chat") and cost come from the LLM
- * gateway's records, which are not merged yet: none appear until they are.
- * Ids are hashes of the mission, task, run and event, so exporting twice
- * gives the same ids.
+ * corral.* otherwise. Each model call the LLM gateway recorded for a run is
+ * a "chat {model}" span under it, from the call's start to its end
+ * (start + latency), with its provider, models, tokens and cost; side
+ * requests (token counts, model lists, probes) get no span. Ids are hashes of
+ * the mission, task, run and event, so exporting twice gives the same ids.
  */
 #include "report-int.h"
 
@@ -42,6 +43,10 @@ static json_t *otel_int(const char *k, int64_t v) {
   /* OTLP/JSON carries 64-bit integers as strings. */
   snprintf(s, sizeof(s), "%lld", (long long)v);
   return json_pack("{s:s, s:{s:s}}", "key", k, "value", "intValue", s);
+}
+
+static json_t *otel_real(const char *k, double v) {
+  return json_pack("{s:s, s:{s:f}}", "key", k, "value", "doubleValue", v);
 }
 
 static json_t *otel_nanos(int64_t ms) {
@@ -81,9 +86,7 @@ static void otel_usage(json_t *a, const struct rt_usage *u) {
   json_array_append_new(
       a, otel_int("gen_ai.usage.cache_creation.input_tokens", u->cache_write));
   if (u->has_cost)
-    json_array_append_new(a,
-                          json_pack("{s:s, s:{s:f}}", "key", "corral.cost_usd",
-                                    "value", "doubleValue", u->cost_usd));
+    json_array_append_new(a, otel_real("corral.cost_usd", u->cost_usd));
 }
 
 /* The tool_result with the same id, else the call's own time. */
@@ -134,6 +137,38 @@ static void otel_tool(struct otel *o, const char *run_id, json_t *events,
   json_decref(call);
 }
 
+static void otel_chat(struct otel *o, const char *run_id, json_t *c) {
+  const char *model = json_string_value(json_object_get(c, "model"));
+  const char *rmodel = json_string_value(json_object_get(c, "response_model"));
+  int64_t ts = json_integer_value(json_object_get(c, "ts"));
+  double lat = json_number_value(json_object_get(c, "latency_ms"));
+  struct rt_usage u = {0};
+  char sid[17], name[256];
+  json_t *a, *usd = json_object_get(c, "usd");
+
+  otel_id(sid, "chat", run_id, json_integer_value(json_object_get(c, "seq")));
+  snprintf(name, sizeof(name), "chat %s", model ? model : "");
+  a = otel_span(o, sid, run_id, name, ts, ts + (int64_t)(lat + 0.5));
+  json_array_append_new(a, otel_str("gen_ai.operation.name", "chat"));
+  json_array_append_new(
+      a, otel_str("gen_ai.provider.name",
+                  json_string_value(json_object_get(c, "provider"))));
+  json_array_append_new(a, otel_str("gen_ai.request.model", model));
+  if (rmodel != NULL)
+    json_array_append_new(a, otel_str("gen_ai.response.model", rmodel));
+  u.input = json_integer_value(json_object_get(c, "input"));
+  u.output = json_integer_value(json_object_get(c, "output"));
+  u.cache_read = json_integer_value(json_object_get(c, "cache_read"));
+  u.cache_write = json_integer_value(json_object_get(c, "cache_write"));
+  u.has_cost = usd != NULL;
+  u.cost_usd = json_number_value(usd);
+  otel_usage(a, &u);
+  json_array_append_new(
+      a, otel_int("corral.llm.status",
+                  json_integer_value(json_object_get(c, "status"))));
+  json_array_append_new(a, otel_real("corral.llm.latency_ms", lat));
+}
+
 static void otel_run(struct otel *o, const char *task_id,
                      const struct rt_report_task *k,
                      const struct rt_report_run *x) {
@@ -152,6 +187,11 @@ static void otel_run(struct otel *o, const char *task_id,
   otel_usage(a, &x->usage);
   otel_status(a, json_array_get(o->spans, json_array_size(o->spans) - 1),
               x->reason != NULL && strcmp(x->reason, "exit 0") == 0, x->reason);
+  json_array_foreach(x->llm, i, e) {
+    if (strcmp(json_string_value(json_object_get(e, "api")) ?: "side",
+               "side") != 0)
+      otel_chat(o, sid, e);
+  }
   json_array_foreach(x->events, i, e) {
     if (strcmp(json_string_value(json_object_get(e, "kind")), "tool_call") == 0)
       otel_tool(o, sid, x->events, i, k->agent);

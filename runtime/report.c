@@ -1,9 +1,12 @@
 /*
- * The report model: one pass over a mission's tasks, runs, events and
- * commits in a store (a state dir's or a trace's) into plain structs every
- * report format walks. Token usage is the sum of the run's "usage" events,
- * which the adapters ({"text": "{…}"}) and the agent channel ({"usage":
- * {…}}) both record; cost comes only with the LLM gateway's records.
+ * The report model: one pass over a mission's tasks, runs, events, LLM
+ * calls and commits in a store (a state dir's or a trace's) into plain
+ * structs every report format walks. A run's token usage and cost are the
+ * sums of the LLM calls the gateway recorded for it; a run without any
+ * (an exec agent, or a store from before the gateway) falls back to the sum
+ * of its "usage" events, which the adapters ({"text": "{…}"}) and the agent
+ * channel ({"usage": {…}}) record, with no cost. A task's usage is the sum
+ * of its runs'.
  */
 #include "report-int.h"
 
@@ -68,6 +71,7 @@ static int report_run_cb(const struct store_run *run, void *payload) {
   x->started_at = run->started_at;
   x->ended_at = run->ended_at;
   x->events = json_array();
+  x->llm = json_array();
   return 0;
 }
 
@@ -85,19 +89,14 @@ static void report_usage_add(struct rt_usage *u, json_t *o) {
 }
 
 /* {"usage": {…}} from the channel, {"text": "{…}"} from an adapter. */
-static void report_usage(struct rt_report *r, const char *task,
-                         struct rt_report_run *x, json_t *data) {
+static void report_usage(struct rt_report_run *x, json_t *data) {
   json_t *u = json_object_get(data, "usage"), *parsed = NULL;
   const char *text = json_string_value(json_object_get(data, "text"));
-  struct rt_report_task *k = report_task(r, task);
 
   if (u == NULL && text != NULL)
     u = parsed = json_loads(text, 0, NULL);
-  if (json_is_object(u)) {
+  if (json_is_object(u))
     report_usage_add(&x->usage, u);
-    if (k != NULL)
-      report_usage_add(&k->usage, u);
-  }
   json_decref(parsed);
 }
 
@@ -112,12 +111,81 @@ static int report_event_cb(const struct store_event *ev, void *payload) {
   if (data == NULL)
     data = ev->data ? json_string(ev->data) : json_null();
   if (strcmp(ev->kind, "usage") == 0)
-    report_usage(r, ev->task, x, data);
+    report_usage(x, data);
   json_array_append_new(x->events,
                         json_pack("{s:I, s:I, s:s, s:o}", "seq",
                                   (json_int_t)ev->seq, "ts", (json_int_t)ev->ts,
                                   "kind", ev->kind, "data", data));
   return 0;
+}
+
+/* The model the answer names ("model": "…" in its JSON or first SSE
+ * event), or NULL. Heap. */
+static char *report_response_model(const char *p, size_t n) {
+  const char *k = p ? memmem(p, n, "\"model\"", 7) : NULL, *end = p + n, *q;
+
+  if (k == NULL)
+    return NULL;
+  for (k += 7; k < end && (*k == ' ' || *k == ':'); k++)
+    ;
+  if (k >= end || *k != '"' || (q = memchr(k + 1, '"', end - k - 1)) == NULL)
+    return NULL;
+  return xstrndup(k + 1, (size_t)(q - k - 1));
+}
+
+static int report_llm_cb(const struct store_llm_call *c, void *payload) {
+  struct rt_report *r = payload;
+  struct rt_report_run *x = report_run(r, c->task, c->run);
+  char *rm;
+  json_t *o;
+
+  if (x == NULL)
+    return 0;
+  rm = report_response_model(c->response, c->response_len);
+  o = json_pack("{s:I, s:I, s:s?, s:s?, s:s?, s:s?, s:i, s:b, s:f, s:I, s:I, "
+                "s:I, s:I}",
+                "seq", (json_int_t)c->seq, "ts", (json_int_t)c->ts, "provider",
+                c->provider, "api", c->api, "model", c->model, "response_model",
+                rm, "status", c->status, "stream", c->stream, "latency_ms",
+                c->latency_ms, "input", (json_int_t)c->input, "output",
+                (json_int_t)c->output, "cache_read", (json_int_t)c->cache_read,
+                "cache_write", (json_int_t)c->cache_write);
+  x->llm_usage.input += c->input;
+  x->llm_usage.output += c->output;
+  x->llm_usage.cache_read += c->cache_read;
+  x->llm_usage.cache_write += c->cache_write;
+  if (c->usage_seen && !c->unpriced) {
+    json_object_set_new(o, "usd", json_real(c->usd));
+    x->llm_usage.cost_usd += c->usd;
+    x->llm_usage.has_cost = 1;
+  }
+  json_array_append_new(x->llm, o);
+  free(rm);
+  return 0;
+}
+
+static void report_usage_sum(struct rt_usage *to, const struct rt_usage *u) {
+  to->input += u->input;
+  to->output += u->output;
+  to->cache_read += u->cache_read;
+  to->cache_write += u->cache_write;
+  to->cost_usd += u->cost_usd;
+  to->has_cost |= u->has_cost;
+}
+
+/* Runs the gateway served take its sums; tasks add their runs up. */
+static void report_usage_settle(struct rt_report *r) {
+  for (size_t i = 0; i < r->ntasks; i++) {
+    struct rt_report_task *k = &r->tasks[i];
+
+    for (size_t j = 0; j < k->nruns; j++) {
+      struct rt_report_run *x = &k->runs[j];
+
+      if (json_array_size(x->llm) > 0)
+        x->usage = x->llm_usage;
+      report_usage_sum(&k->usage, &x->usage);
+    }
+  }
 }
 
 static int report_commit_cb(const struct store_commit *c, void *payload) {
@@ -150,8 +218,10 @@ int rt_report_load(struct rt_report *out, struct store *st, const char *mission,
   if ((rc = store_task_list(st, mission, report_task_cb, out)) < 0 ||
       (rc = store_run_list(st, mission, NULL, report_run_cb, out)) < 0 ||
       (rc = store_event_list(st, mission, NULL, 0, report_event_cb, out)) < 0 ||
+      (rc = store_llm_call_list(st, mission, 0, report_llm_cb, out)) < 0 ||
       (rc = store_commit_list(st, mission, report_commit_cb, out)) < 0)
     return crl_err_set(err, rc, "unable to read mission %s", mission);
+  report_usage_settle(out);
   return 0;
 }
 
@@ -159,6 +229,7 @@ static void report_task_free(struct rt_report_task *k) {
   for (size_t j = 0; j < k->nruns; j++) {
     free(k->runs[j].reason);
     json_decref(k->runs[j].events);
+    json_decref(k->runs[j].llm);
   }
   free(k->runs);
   free(k->id);

@@ -188,6 +188,7 @@ struct rt_run {
 enum rt_view_mode { RT_VIEW_PLAIN, RT_VIEW_TTY, RT_VIEW_JSON, RT_VIEW_QUIET };
 
 struct rt_view;
+struct rt_llm_replay;
 
 /* Runs the mission in file on a state dir in the foreground, as `corral
  * run FILE` does (cmd-run.c); an RT_EXIT_* code. */
@@ -206,6 +207,10 @@ struct rt_engine_opts {
   void (*on_commit)(struct rt_engine *e, void *payload); /* after a commit */
   void (*on_finish)(struct rt_engine *e, void *payload); /* mission over */
   void *payload;
+  /* Replay mode (rt-trace.h): every LLM call is answered from the answers
+   * recorded for the same task and attempt; no upstream is configured, so
+   * nothing reaches the network. Borrowed. */
+  const struct rt_llm_replay *llm_replay;
 };
 
 struct rt_engine {

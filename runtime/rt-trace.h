@@ -75,13 +75,28 @@ struct rt_replay_result {
 int rt_replay_events(struct rt_replay_result *out, struct store *tr,
                      const struct rt_replay_opts *o, struct crl_err *err);
 
-/* Agents-mode replay (replay-agents.c): re-runs exec agents in a fresh
+/* Agents-mode replay (replay-agents.c): re-runs the agents in a fresh
  * repository from the bundle (under work_dir, or a temporary directory
- * removed afterwards) and compares trees per ticket, printing to fp.
- * Returns 0 identical, 1 diverged, or < 0 when it cannot replay (an LLM CLI
- * agent, no repo, no bundle) with the reason in err. */
-int rt_replay_agents(struct store *tr, const char *work_dir, int llm, FILE *fp,
+ * removed afterwards), LLM CLIs against the recorded LLM answers, and
+ * compares trees per ticket, printing to fp. Returns 0 identical, 1
+ * diverged, or < 0 when it cannot replay (no repo, no bundle, a truncated
+ * recorded answer) with the reason in err. */
+int rt_replay_agents(struct store *tr, const char *work_dir, FILE *fp,
                      struct crl_err *err);
+
+/* The recorded LLM answers of a trace's runs (replay-llm.c). */
+struct rt_llm_replay;
+struct rt_gw_replay;
+/* Loads every recorded call of `mission` in tr. CRL_EPARSE when a response
+ * was truncated at record; *out is the caller's (rt_llm_replay_free). */
+int rt_llm_replay_load(struct rt_llm_replay **out, struct store *tr,
+                       const char *mission, struct crl_err *err);
+void rt_llm_replay_free(struct rt_llm_replay *lr);
+/* The answers recorded for task's run of that attempt (borrowed; an empty
+ * list, never NULL, when the trace has no such run). */
+void rt_llm_replay_find(const struct rt_llm_replay *lr, const char *task,
+                        int attempt, const struct rt_gw_replay **list,
+                        size_t *n);
 
 /* Reports (report-*.c): each writes one format for `mission` of st. */
 int rt_report_junit(FILE *fp, struct store *st, const char *mission,

@@ -21,6 +21,7 @@
  */
 #include "gateway.h"
 #include "rt-chan.h"
+#include "rt-trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,6 +113,9 @@ static void agent_gw_ctx(struct rt_gw_run *ctx, struct rt_run *r,
   ctx->budget.max_turns =
       r->max_turns > 0 ? r->max_turns : r->eng->m->tasks[r->task].max_turns;
   ctx->payload = r;
+  if (r->eng->opts.llm_replay != NULL)
+    rt_llm_replay_find(r->eng->opts.llm_replay, a->task, r->attempt,
+                       &ctx->replay, &ctx->nreplay);
 }
 
 static int agent_serve(struct rt_run *r, int fd, const struct adapter_run *a,

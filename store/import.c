@@ -50,6 +50,12 @@ static const char *const import_sql[] = {
     " SELECT id + ?5, ?1, task_id, CASE run_id WHEN 0 THEN 0 ELSE"
     " run_id + ?2 END, kind, text, state, answer, default_answer, deadline,"
     " created_at, answered_at FROM tr.questions ORDER BY id",
+    "INSERT INTO llm_calls SELECT ?1, task_id, run_id + ?2, seq, ts, provider,"
+    " api, method, path, model, status, stream, refused, replayed,"
+    " content_type, request, request_truncated, response, response_truncated,"
+    " input, output, cache_read, cache_write, reasoning, usage_seen, usd,"
+    " unpriced, latency_ms, ttfb_ms, error FROM tr.llm_calls"
+    " ORDER BY run_id, seq",
 };
 
 /* The first id free in `table` for good: past its rows and past

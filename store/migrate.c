@@ -177,8 +177,51 @@ static const char migration_4[] =
 static const char migration_5[] =
     "ALTER TABLE tasks ADD COLUMN resume_turns INTEGER NOT NULL DEFAULT 0;";
 
+/*
+ * 6: the LLM calls the gateway answered for each run, with their bodies as
+ * recorded (up to the gateway's record_body_max, the truncated flags say
+ * when cut), so a trace can be read call by call and replayed against the
+ * recorded answers. seq numbers a run's calls from 1, as its llm.call
+ * events do.
+ */
+static const char migration_6[] =
+    "CREATE TABLE llm_calls ("
+    " mission_id TEXT NOT NULL,"
+    " task_id TEXT,"
+    " run_id INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " ts INTEGER NOT NULL DEFAULT 0,"
+    " provider TEXT,"
+    " api TEXT,"
+    " method TEXT,"
+    " path TEXT,"
+    " model TEXT,"
+    " status INTEGER NOT NULL DEFAULT 0,"
+    " stream INTEGER NOT NULL DEFAULT 0,"
+    " refused INTEGER NOT NULL DEFAULT 0,"
+    " replayed INTEGER NOT NULL DEFAULT 0,"
+    " content_type TEXT,"
+    " request BLOB,"
+    " request_truncated INTEGER NOT NULL DEFAULT 0,"
+    " response BLOB,"
+    " response_truncated INTEGER NOT NULL DEFAULT 0,"
+    " input INTEGER NOT NULL DEFAULT 0,"
+    " output INTEGER NOT NULL DEFAULT 0,"
+    " cache_read INTEGER NOT NULL DEFAULT 0,"
+    " cache_write INTEGER NOT NULL DEFAULT 0,"
+    " reasoning INTEGER NOT NULL DEFAULT 0,"
+    " usage_seen INTEGER NOT NULL DEFAULT 0,"
+    " usd REAL NOT NULL DEFAULT 0,"
+    " unpriced INTEGER NOT NULL DEFAULT 0,"
+    " latency_ms REAL NOT NULL DEFAULT 0,"
+    " ttfb_ms REAL NOT NULL DEFAULT -1,"
+    " error TEXT,"
+    " PRIMARY KEY (run_id, seq));"
+    "CREATE INDEX llm_calls_mission ON llm_calls (mission_id, task_id);";
+
 static const char *const migrations[] = {
-    migration_1, migration_2, migration_3, migration_4, migration_5,
+    migration_1, migration_2, migration_3,
+    migration_4, migration_5, migration_6,
 };
 
 int store__migration_count(void) {

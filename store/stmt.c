@@ -24,6 +24,13 @@
   "id, mission_id, task_id, run_id, kind, text, state, answer, " \
   "default_answer, deadline, created_at, answered_at"
 
+#define LLM_COLS                                                        \
+  "mission_id, task_id, run_id, seq, ts, provider, api, method, path, " \
+  "model, status, stream, refused, replayed, content_type, request, "   \
+  "request_truncated, response, response_truncated, input, output, "    \
+  "cache_read, cache_write, reasoning, usage_seen, usd, unpriced, "     \
+  "latency_ms, ttfb_ms, error"
+
 #define TICKET_COLS                                                    \
   "t.mission_id, t.id, t.title, t.state, t.branch, t.head, t.merged, " \
   "t.detail, m.repo, m.base"
@@ -158,6 +165,18 @@ static const char *const stmt_sql[STORE_STMT__COUNT] = {
         "SELECT " QUESTION_COLS " FROM questions WHERE "
         "(?1 IS NULL OR mission_id = ?1) AND (?2 IS NULL OR state = ?2) AND "
         "(?3 IS NULL OR kind = ?3) ORDER BY id",
+    [STORE_STMT_LLM_CALL_ADD] =
+        "INSERT INTO llm_calls (" LLM_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, "
+        "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+        "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
+    [STORE_STMT_LLM_CALL_LIST] =
+        "SELECT " LLM_COLS " FROM llm_calls WHERE mission_id = ?1 AND "
+        "(?2 = 0 OR run_id = ?2) ORDER BY run_id, seq",
+    [STORE_STMT_LLM_CALL_TOTALS] =
+        "SELECT count(*), total(input), total(output), total(cache_read), "
+        "total(cache_write), total(reasoning), total(usd), total(unpriced) "
+        "FROM llm_calls WHERE mission_id = ?1 AND (?2 IS NULL OR task_id = "
+        "?2) AND (?3 = 0 OR run_id = ?3)",
     [STORE_STMT_TASK_SET_FEEDBACK] =
         "UPDATE tasks SET feedback = ?3 WHERE mission_id = ?1 AND id = ?2",
     [STORE_STMT_TASK_SET_RESUME] =

@@ -54,6 +54,9 @@ enum store_stmt {
   STORE_STMT_QUESTION_LIST,
   STORE_STMT_SPEND_LIST,
   STORE_STMT_TASK_SET_RESUME,
+  STORE_STMT_LLM_CALL_ADD,
+  STORE_STMT_LLM_CALL_LIST,
+  STORE_STMT_LLM_CALL_TOTALS,
   STORE_STMT__COUNT
 };
 
@@ -119,6 +122,14 @@ static inline void store__bind_text(sqlite3_stmt *s, int i, const char *v) {
 
 static inline void store__bind_int(sqlite3_stmt *s, int i, int64_t v) {
   sqlite3_bind_int64(s, i, v);
+}
+
+static inline void store__bind_blob(sqlite3_stmt *s, int i, const void *v,
+                                    size_t n) {
+  if (v == NULL)
+    sqlite3_bind_null(s, i);
+  else
+    sqlite3_bind_blob64(s, i, n ? v : "", n, SQLITE_STATIC);
 }
 
 static inline const char *store__col_text(sqlite3_stmt *s, int i) {

@@ -301,6 +301,58 @@ typedef int (*store_spend_cb)(const struct store_spend *s, void *payload);
  * returning non-zero stops the walk and that value is returned. */
 int store_spend_list(struct store *st, const char *mission, store_spend_cb cb,
                      void *payload, struct crl_err *err);
+/* LLM calls (llm.c): one row per call the gateway answered for a run,
+ * bodies included as recorded. */
+struct store_llm_call {
+  const char *mission;
+  const char *task;
+  int64_t run;
+  int64_t seq;          /* per run, from 1 (the llm.call event's "seq") */
+  int64_t ts;           /* wall clock ms when the request was complete */
+  const char *provider; /* "anthropic", "openai", "gemini", "unknown" */
+  const char *api;      /* "messages", "responses", "chat", "gemini", "side" */
+  const char *method;
+  const char *path;
+  const char *model; /* may be NULL */
+  int status;        /* sent to the client; 0: the client went first */
+  int stream;
+  int refused;
+  int replayed;
+  const char *content_type; /* may be NULL */
+  const void *request;      /* may be NULL */
+  size_t request_len;
+  int request_truncated;
+  const void *response; /* may be NULL */
+  size_t response_len;
+  int response_truncated;
+  int64_t input, output, cache_read, cache_write, reasoning;
+  int usage_seen;
+  double usd;   /* when priced */
+  int unpriced; /* usage was seen but the model has no price */
+  double latency_ms;
+  double ttfb_ms; /* -1: no body byte */
+  const char *error;
+};
+
+int store_llm_call_add(struct store *st, const struct store_llm_call *c,
+                       struct crl_err *err);
+typedef int (*store_llm_call_cb)(const struct store_llm_call *c, void *payload);
+/* A mission's calls (run 0) or one run's, by run then seq. A callback
+ * returning non-zero stops the walk and that value is returned. */
+int store_llm_call_list(struct store *st, const char *mission, int64_t run,
+                        store_llm_call_cb cb, void *payload);
+
+struct store_llm_totals {
+  int64_t calls;
+  int64_t input, output, cache_read, cache_write, reasoning;
+  double usd;       /* priced calls */
+  int64_t unpriced; /* calls with usage but no price */
+};
+/* Sums over a mission's calls, of one task (task non-NULL) or one run (run
+ * non-zero). */
+int store_llm_totals(struct store *st, const char *mission, const char *task,
+                     int64_t run, struct store_llm_totals *out,
+                     struct crl_err *err);
 
 /*
  * Trace files (trace.c, import.c): one mission in a database of its own,

@@ -37,6 +37,7 @@ static const char *const trace_copy[] = {
     "INSERT INTO commit_files SELECT * FROM src.commit_files WHERE commit_id"
     " IN (SELECT id FROM src.commits WHERE mission_id = ?1)",
     "INSERT INTO questions SELECT * FROM src.questions WHERE mission_id = ?1",
+    "INSERT INTO llm_calls SELECT * FROM src.llm_calls WHERE mission_id = ?1",
 };
 
 /* What the checksum covers, each table in a total order. */
@@ -50,6 +51,7 @@ static const char *const trace_sum_sql[] = {
     "SELECT * FROM commits ORDER BY id",
     "SELECT * FROM commit_files ORDER BY commit_id, path",
     "SELECT * FROM questions ORDER BY id",
+    "SELECT * FROM llm_calls ORDER BY run_id, seq",
     "SELECT * FROM trace_blobs ORDER BY name",
     "SELECT * FROM trace_meta WHERE key <> 'checksum' ORDER BY key",
 };

@@ -23,15 +23,8 @@ repo_root=$(cd "$here/../.." && pwd)
 . "$repo_root/tests/fixtures/fake-provider/clis.sh"
 
 bindir=${CORRAL_AGENTS_PREFIX:-$repo_root/build-agents}/node_modules/.bin
-kinds=()
-for kind in ${AGENT_KINDS:-${AGENT_CLI_KINDS[*]}}; do
-  case $kind in
-  claude-code) cmd=claude ;;
-  qwen-code) cmd=qwen ;;
-  *) cmd=$kind ;;
-  esac
-  if [ -x "$bindir/$cmd" ]; then kinds+=("$kind"); else note "$kind: not installed"; fi
-done
+# shellcheck disable=SC2086
+installed_kinds "$bindir" ${AGENT_KINDS:-${AGENT_CLI_KINDS[*]}}
 [ ${#kinds[@]} -gt 0 ] || skip "no agent CLI is installed (run scripts/agent-clis)"
 
 REAL_A=sk-corral-e2e REAL_B=-real-$$-key

@@ -6,8 +6,7 @@
 # mission (a review rejected then approved, dependent tasks, a ticket that
 # merges) replays identical; after an input outside the repository changes,
 # the ticket that read it is reported diverged with a diff stat and the
-# path. A mission with an LLM CLI agent is refused: it waits for the LLM
-# gateway's recorded responses.
+# path. LLM CLI agents replay against recorded answers: test-trace-llm.sh.
 . "$(dirname "$0")/lib.sh"
 # What is under test is the trace, not confinement: no sandbox.
 SANDBOX=none
@@ -60,23 +59,3 @@ assert_eq "$(tail -1 "$TMP/o")" "diverged (3 tickets compared)" "diverged"
 assert_eq "$(grep -A2 '^ticket C' "$TMP/o" | tr -s ' ' | tr '\n' '|')" "ticket C: diverged| 1 file(s) changed, 1 insertion(s)(+), 1 deletion(s)(-)| copied.txt|" "ticket C: diff stat and path"
 assert_match "$(grep '^ticket A' "$TMP/o")" "ticket A: identical*" "the others stay identical"
 assert_eq "$(git -C "$TMP/wd/repo" show corral/ag/C:copied.txt)" "input v2" "--work-dir keeps the replayed repository"
-
-note "an LLM CLI agent waits for the gateway"
-mission "$TMP/cli.yaml" <<'EOF2'
-mission: cli
-repo: repo
-base: main
-agents:
-  cc: { adapter: claude-code, model: claude-sonnet-4-5 }
-tickets:
-  - id: L
-    tasks:
-      - { id: ask, agent: cc, prompt: "write a file" }
-EOF2
-corral_run -q "$TMP/cli.yaml" >/dev/null 2>&1
-corral_cmd export -o "$TMP/cli.corral" cli 2>/dev/null || fail "export cli"
-"$CORRAL" replay --agents --replay-llm "$TMP/cli.corral" >"$TMP/o" 2>"$TMP/err"
-assert_eq "$?" 2 "refused"
-assert_match "$(cat "$TMP/err")" "*task ask runs agent 'cc' (adapter claude-code)*waits for the LLM gateway*" "the reason"
-"$CORRAL" replay "$TMP/cli.corral" >"$TMP/o" 2>/dev/null
-assert_eq "$(cat "$TMP/o")" "identical" "events mode replays it all the same"

@@ -7,6 +7,9 @@
 # CLI's stream. Then: every gen_ai.* attribute of the OTel export is in
 # tests/data/otel-genai-attributes.txt, spans nest mission > task > run >
 # tool, the tool span carries its name and call id and the run its tokens;
+# the gateway's records of that run (two model calls, a token count) give
+# two `chat` spans under the run with the GenAI model, provider and token
+# attributes and the cost, and the run's cost in every format;
 # the JUnit file validates against tests/data/junit.xsd with xmllint; the
 # ATIF export has one trajectory per run with the tool call and its result;
 # the Markdown summary has a row per task. Reports read from a trace file
@@ -37,6 +40,22 @@ for n, line in enumerate(open(sys.argv[2])):
     kind, text = line.rstrip("\n").split("\t", 1)
     db.execute("insert into events (ts, mission_id, task_id, run_id, kind, data) values (?,?,?,?,?,?)",
                (ts + n, "rep", "write", run, kind, json.dumps({"text": text, "truncated": False})))
+# The gateway's records of the same run: the two model calls of the
+# write-file scenario (their tokens add up to the usage events') and a
+# token count, a side request that gets no chat span.
+sse = (b'event: message_start\ndata: {"type":"message_start","message":'
+       b'{"id":"msg_1","model":"claude-sonnet-4-5-20250929"}}\n\n')
+calls = [(1, "messages", "/v1/messages", 200, sse, 1200, 34, 300, 50, 0.0123),
+         (2, "side", "/v1/messages/count_tokens", 200, b'{"input_tokens":9}', 0, 0, 0, 0, 0.0),
+         (3, "messages", "/v1/messages", 200, sse, 1300, 12, 400, 0, 0.0077)]
+for seq, api, path, status, body, i, o, cr, cw, usd in calls:
+    db.execute("insert into llm_calls (mission_id, task_id, run_id, seq, ts, provider, api,"
+               " method, path, model, status, stream, request, response, input, output,"
+               " cache_read, cache_write, usage_seen, usd, latency_ms) values"
+               " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+               ("rep", "write", run, seq, ts + 10 * seq, "anthropic", api, "POST", path,
+                "claude-sonnet-4-5", status, api != "side", b"{}", body, i, o, cr, cw,
+                api != "side", usd, 25.0))
 db.commit()
 EOF2
 
@@ -70,13 +89,26 @@ run = by_id[tool[0]["parentSpanId"]]
 assert attrs(run)["gen_ai.operation.name"] == "invoke_agent"
 assert attrs(run)["gen_ai.usage.input_tokens"] == "3250", attrs(run)
 assert attrs(run)["gen_ai.usage.output_tokens"] == "46"
+chat = [s for s in spans if s["name"].startswith("chat")]
+assert [s["name"] for s in chat] == ["chat claude-sonnet-4-5"] * 2, [s["name"] for s in spans]
+c = attrs(chat[0])
+assert all(s["parentSpanId"] == run["spanId"] for s in chat), "chat spans nest under the run"
+assert (c["gen_ai.operation.name"], c["gen_ai.provider.name"], c["gen_ai.request.model"],
+        c["gen_ai.response.model"]) == ("chat", "anthropic", "claude-sonnet-4-5",
+                                        "claude-sonnet-4-5-20250929"), c
+assert (c["gen_ai.usage.input_tokens"], c["gen_ai.usage.output_tokens"],
+        c["gen_ai.usage.cache_read.input_tokens"],
+        c["gen_ai.usage.cache_creation.input_tokens"]) == ("1550", "34", "300", "50"), c
+assert abs(c["corral.cost_usd"] - 0.0123) < 1e-9, c
+assert int(chat[0]["endTimeUnixNano"]) - int(chat[0]["startTimeUnixNano"]) == 25 * 10**6
+assert abs(attrs(run)["corral.cost_usd"] - 0.02) < 1e-9, attrs(run)
 task = by_id[run["parentSpanId"]]
 assert task["name"] == "task write" and "parentSpanId" in task
 assert "parentSpanId" not in by_id[task["parentSpanId"]]
 assert [s["status"]["code"] for s in spans if s["name"] == "task bad"] == [2]
 print("ok", len(spans), "spans")
 EOF2
-assert_match "$(cat "$TMP/o")" "ok * spans" "OTel: GenAI names, nesting, tool and token attributes"
+assert_match "$(cat "$TMP/o")" "ok * spans" "OTel: GenAI names, nesting, tool, chat, token and cost attributes"
 
 corral_cmd export --format junit -o "$TMP/junit.xml" rep 2>"$TMP/err"
 assert_eq "$?" 0 "junit export ($(cat "$TMP/err"))"
@@ -97,12 +129,13 @@ corral_cmd export --format atif rep >"$TMP/atif.json" 2>"$TMP/err"
 assert_eq "$?" 0 "atif export ($(cat "$TMP/err"))"
 got=$(json_get '[(t["schema_version"], t["extra"]["task"], len(t["steps"]), [c["function_name"] for s in t["steps"] for c in s.get("tool_calls", [])], [r["source_call_id"] for s in t["steps"] for r in s.get("observation", {}).get("results", [])], t["final_metrics"]["total_completion_tokens"]) for t in d["trajectories"] if t["extra"]["task"] == "write"]' "$TMP/atif.json")
 assert_eq "$got" "[('ATIF-v1.2', 'write', 3, ['Bash'], ['toolu_fake000002'], 46)]" "ATIF: the run's trajectory"
+assert_eq "$(json_get '[t["final_metrics"]["total_cost_usd"] for t in d["trajectories"] if t["extra"]["task"] == "write"]' "$TMP/atif.json")" "[0.02]" "ATIF: the run's cost from the gateway"
 assert_eq "$(json_get 'len(d["trajectories"])' "$TMP/atif.json")" 2 "one trajectory per run"
 
 corral_cmd export --format md rep >"$TMP/sum.md" 2>"$TMP/err"
 assert_eq "$?" 0 "md export ($(cat "$TMP/err"))"
 assert_eq "$(grep -c '^| \(write\|bad\|after\) ' "$TMP/sum.md")" 3 "a row per task"
-assert_match "$(grep '^| write ' "$TMP/sum.md")" "*| completed | 1 | *| 3296 | - | exit 0 |" "tokens in the row"
+assert_match "$(grep '^| write ' "$TMP/sum.md")" "*| completed | 1 | *| 3296 | \$0.0200 | exit 0 |" "tokens and the gateway's cost in the row"
 
 corral_cmd export -o "$TMP/t.corral" rep 2>/dev/null || fail "trace export"
 for f in otel junit atif md; do

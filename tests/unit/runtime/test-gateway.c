@@ -717,6 +717,86 @@ Test(gateway, replay_serves_recorded_answers_in_order) {
   fx_gw_stop();
 }
 
+/* A gateway with no upstream answering from `replay`. */
+static void replay_start(const struct rt_gw_replay *replay, size_t n) {
+  struct rt_gw_run run = default_run;
+  struct rt_gw_opts opts = RT_GW_OPTS_INIT;
+
+  run.replay = replay;
+  run.nreplay = n;
+  opts.on_call = fx_on_call;
+  fx_gw_start(&opts, &run);
+}
+
+/* Replay entries are keyed by method and path: a side request the CLI now
+ * sends before its model call still gets its own recorded answer. */
+Test(gateway, replay_matches_side_requests_by_path) {
+  static const char a[] = "{\"id\":\"A\"}", b[] = "{\"id\":\"B\"}",
+                    n[] = "{\"input_tokens\":9}";
+  struct rt_gw_replay replay[] = {
+      {.body = a, .len = 10, .method = "POST", .path = "/v1/messages"},
+      {.body = n,
+       .len = sizeof(n) - 1,
+       .method = "POST",
+       .path = "/v1/messages/count_tokens"},
+      {.body = b, .len = 10, .method = "POST", .path = "/v1/messages"}};
+  struct gw_resp resp;
+
+  replay_start(replay, 3);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/messages/count_tokens",
+             h_anthropic, "{\"model\":\"m\"}");
+  cr_assert_str_eq(resp.body, n);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/messages", h_anthropic,
+             "{\"model\":\"m\"}");
+  cr_assert_str_eq(resp.body, a);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/messages", h_anthropic,
+             "{\"model\":\"m\"}");
+  cr_assert_str_eq(resp.body, b);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/messages/count_tokens",
+             h_anthropic, "{\"model\":\"m\"}");
+  cr_assert_eq(resp.status, 503);
+  cr_assert(fx_rec(2).c.replayed && fx_rec(3).c.status == 503);
+  fx_gw_stop();
+}
+
+/* Two calls to one path that raced (a title call and the first model call)
+ * are told apart by their recorded request bodies, whatever order they
+ * arrive in now; an unrecorded body still gets the earliest. */
+Test(gateway, replay_tells_racing_calls_apart_by_request) {
+  static const char title_req[] = "{\"model\":\"m\",\"system\":\"title\"}";
+  static const char work_req[] = "{\"model\":\"m\",\"system\":\"work\"}";
+  static const char t[] = "{\"id\":\"T\"}", w[] = "{\"id\":\"W\"}";
+  struct rt_gw_replay replay[] = {{.body = t,
+                                   .len = 10,
+                                   .method = "POST",
+                                   .path = "/v1/messages",
+                                   .request = title_req,
+                                   .request_len = sizeof(title_req) - 1},
+                                  {.body = w,
+                                   .len = 10,
+                                   .method = "POST",
+                                   .path = "/v1/messages",
+                                   .request = work_req,
+                                   .request_len = sizeof(work_req) - 1},
+                                  {.body = t,
+                                   .len = 10,
+                                   .method = "POST",
+                                   .path = "/v1/messages",
+                                   .request = title_req,
+                                   .request_len = sizeof(title_req) - 1}};
+  struct gw_resp resp;
+
+  replay_start(replay, 3);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/messages", h_anthropic, work_req);
+  cr_assert_str_eq(resp.body, w);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/messages", h_anthropic, title_req);
+  cr_assert_str_eq(resp.body, t);
+  fx_request(&resp, fx.gw_port, "POST", "/v1/messages", h_anthropic,
+             "{\"other\":1}");
+  cr_assert_str_eq(resp.body, t);
+  fx_gw_stop();
+}
+
 /*
  * The requests the five real CLIs sent to the fake provider
  * (tests/data/<cli>/<scenario>.requests.jsonl: method, path, query, headers
