@@ -133,6 +133,29 @@ static void engine_gw_levels(struct rt_budget_levels *l,
   l->spent[RT_SCOPE_MISSION] = e->spent;
 }
 
+/* A model the pricing table lacks is said once per engine, as a warning
+ * the terminal shows; its calls stay "unpriced", never priced at 0. */
+static void engine_gw_unpriced(struct rt_run *r, const struct rt_gw_call *c) {
+  struct rt_engine *e = r->eng;
+  const char *model = c->model ? c->model : "(none)";
+  char *msg;
+
+  if (!c->usage_seen || c->cost_rc != CRL_ENOT_FOUND)
+    return;
+  if (e->unpriced == NULL)
+    e->unpriced = json_object();
+  if (json_object_get(e->unpriced, model) != NULL)
+    return;
+  json_object_set_new(e->unpriced, model, json_true());
+  xasprintf(&msg,
+            "model '%s' is not in the pricing table: its calls are recorded "
+            "as unpriced (add it to $XDG_CONFIG_HOME/corral/pricing.json)",
+            model);
+  rt_engine_event_json(e, e->m->tasks[r->task].id, r->id, "warning",
+                       json_pack("{s:s, s:s}", "message", msg, "model", model));
+  free(msg);
+}
+
 static void engine_gw_on_call(const struct rt_gw_run *run,
                               const struct rt_gw_call *c, void *payload) {
   struct rt_run *r = run->payload;
@@ -157,6 +180,7 @@ static void engine_gw_on_call(const struct rt_gw_run *run,
   engine_gw_store(r, c);
   rt_engine_event_json(r->eng, r->eng->m->tasks[r->task].id, r->id, "llm.call",
                        o);
+  engine_gw_unpriced(r, c);
   (void)payload;
 }
 
@@ -246,6 +270,8 @@ void rt_engine_gw_free(struct rt_engine *e) {
   e->gw_cfg = NULL;
   rt_price_table_free(e->prices);
   e->prices = NULL;
+  json_decref(e->unpriced);
+  e->unpriced = NULL;
 }
 
 void rt_engine_gw_budget(const struct rt_engine *e, size_t task,

@@ -136,6 +136,8 @@ int rt_gw_listen_fd(struct rt_gw_listener **out, struct rt_gw *gw, int fd,
   l->gw = gw;
   run_copy(&l->run, run);
   rt__gw_replay_copy(l, run);
+  l->seq = run->prior_seq;
+  l->totals.turns = run->prior_turns;
   uv_tcp_init(gw->loop, &l->tcp);
   gw->handles++;
   if ((rc = uv_tcp_open(&l->tcp, fd)) < 0 ||

@@ -163,6 +163,11 @@ struct rt_gw_run {
    * Nothing is forwarded. */
   const struct rt_gw_replay *replay;
   size_t nreplay;
+  /* A run taken up again by a restarted engine: the last seq it recorded
+   * (its calls go on from the next) and the model calls it made (they
+   * count against budget.max_turns). 0 for a new run. */
+  uint64_t prior_seq;
+  int64_t prior_turns;
   void *payload;
 };
 

@@ -182,6 +182,8 @@ struct rt_run {
   struct rt_gw_listener *gw; /* the run's gateway port, or NULL */
   char *session;             /* the CLI session this run resumes, or NULL */
   int max_turns;             /* a resume's turns (the gateway's cap), or 0 */
+  uint64_t gw_prior_seq; /* re-attached: calls recorded before (gateway.h) */
+  int64_t gw_prior_turns;
 };
 
 /* Output modes of `corral run`. */
@@ -254,7 +256,8 @@ struct rt_engine {
   struct rt_gw *gw; /* the LLM gateway, when an agent is an LLM CLI */
   struct rt_gw_config *gw_cfg;
   struct rt_price_table *prices;
-  struct rt_spend spent;         /* the mission's LLM spending */
+  json_t *unpriced;      /* models warned about as missing from the prices */
+  struct rt_spend spent; /* the mission's LLM spending */
   struct rt_spend *spent_ticket; /* per ticket */
   struct rt_spend *spent_task;   /* per task */
 };

@@ -112,6 +112,8 @@ static void agent_gw_ctx(struct rt_gw_run *ctx, struct rt_run *r,
    * resumed run has the turns it was given. */
   ctx->budget.max_turns =
       r->max_turns > 0 ? r->max_turns : r->eng->m->tasks[r->task].max_turns;
+  ctx->prior_seq = r->gw_prior_seq;
+  ctx->prior_turns = r->gw_prior_turns;
   ctx->payload = r;
   if (r->eng->opts.llm_replay != NULL)
     rt_llm_replay_find(r->eng->opts.llm_replay, a->task, r->attempt,
@@ -259,6 +261,18 @@ static int agent_shim_fd(const struct rt_run *r) {
   return fd;
 }
 
+/* What the run's calls before the restart used: the last seq, and the
+ * model calls that count as turns (gateway-call.c counts the same). */
+static int agent_prior_call(const struct store_llm_call *c, void *payload) {
+  struct rt_run *r = payload;
+
+  if ((uint64_t)c->seq > r->gw_prior_seq)
+    r->gw_prior_seq = (uint64_t)c->seq;
+  if (strcmp(c->api ? c->api : "side", "side") != 0 && !c->refused)
+    r->gw_prior_turns++;
+  return 0;
+}
+
 void rt_run_agent_attach(struct rt_run *r) {
   int sock, fd = -1, acc = 0;
   socklen_t len = sizeof(acc);
@@ -272,6 +286,7 @@ void rt_run_agent_attach(struct rt_run *r) {
   }
   fd = crl_fd_recv(sock, MSG_DONTWAIT | MSG_PEEK);
   close(sock);
+  store_llm_call_list(r->eng->st, r->eng->m->name, r->id, agent_prior_call, r);
   if (fd >= 0 &&
       (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc)) {
     close(fd);

@@ -146,6 +146,25 @@ ok "the second engine refused the call ($late refused after run.attach)"
 assert_eq "$(sql "select count(distinct run_id) from events where mission_id='survive' and kind='llm.call'")" 1 \
   "runs that called the gateway (the same run before and after)"
 
+# ---- an unknown model is reported, never priced at 0 ------------------------
+write_mission "$TMP/u.yaml" unpriced - <<<"T-u t-u - -"
+sed -i 's/model: local-model/model: mystery-model-9/' "$TMP/u.yaml"
+corral_run "$TMP/u.yaml" >"$TMP/u.out" 2>&1 &
+urun=$!
+track_pid "$urun"
+wait_for '[ "$(calls unpriced)" -ge 1 ]' 90
+go unpriced T-u
+wait "$urun"
+assert_eq "$?" 0 "a model without a price: the task still completes"
+assert_match "$(grep 'warning:' "$TMP/u.out")" "*model 'mystery-model-9' is not in the pricing table*" \
+  "corral run warns of the unpriced model"
+assert_eq "$(sql "select count(*) from events where mission_id='unpriced' and kind='warning' and json_extract(data,'\$.model')='mystery-model-9'")" 1 \
+  "one warning event for the model, however many calls"
+assert_eq "$(sql "select count(*) = sum(json_extract(data,'\$.unpriced')) from events where mission_id='unpriced' and kind='llm.call' and json_extract(data,'\$.usage_seen')")" 1 \
+  "every call with usage is marked unpriced"
+assert_match "$(corral_cmd costs --mission unpriced | tail -1)" '*0.0000*unpriced)' \
+  "corral costs counts the unpriced calls apart"
+
 # ---- (c) a restarted daemon serves the re-attached run's gateway ------------
 # held_only_by_shim NAME: the run's shim holds the socketpair end (fd 3)
 # that keeps the gateway's port, and no process under it has that socket.
@@ -190,6 +209,11 @@ reattach() {
   ok "$name: $late call(s) went through the new daemon's gateway"
   assert_eq "$(git -C "$TMP/repo" -c safe.directory='*' show "corral/$name/T-$name:out.txt" 2>/dev/null)" hi \
     "$name: out.txt committed on the ticket branch"
+  # The new daemon's calls go on after the old one's: every call of the run,
+  # before and after the restart, is stored with its own seq.
+  assert_eq "$(sql "select count(*), count(distinct seq), max(seq) from llm_calls where mission_id='$name'")" \
+    "$(sql "select count(*), count(*), count(*) from events where mission_id='$name' and kind='llm.call'")" \
+    "$name: llm_calls rows, distinct seqs and the last seq = llm.call events"
 }
 
 daemon_start

@@ -478,6 +478,31 @@ Test(gateway, turn_budget_in_gemini_format) {
   cr_assert_eq(fx.budget_what, RT_GW_BUDGET_TURNS);
 }
 
+/* A run a restarted engine took up again: its seqs go on after the calls
+ * it recorded, and those calls count against its turns. */
+Test(gateway, prior_calls_continue_seq_and_turns) {
+  struct rt_gw_run run = default_run;
+  struct gw_resp resp;
+
+  run.budget.max_turns = 3;
+  run.prior_seq = 5;
+  run.prior_turns = 2;
+  start_all(NULL, &run);
+  fx_request(&resp, fx.gw_port, "POST",
+             "/v1beta/models/local-model:generateContent", h_gemini,
+             GEMINI_STEP0);
+  cr_assert_eq(resp.status, 200);
+  fx_request(&resp, fx.gw_port, "POST",
+             "/v1beta/models/local-model:generateContent", h_gemini,
+             GEMINI_STEP0);
+  cr_assert_eq(resp.status, 429, "the third turn in all is the cap");
+  cr_assert_eq(fx_rec(0).c.seq, 6);
+  cr_assert_eq(fx_rec(1).c.seq, 7);
+  cr_assert_eq(fx_rec(1).c.refused_budget, RT_GW_BUDGET_TURNS);
+  fx_gw_stop();
+  cr_assert_eq(fx.budget_what, RT_GW_BUDGET_TURNS);
+}
+
 Test(gateway, unknown_model_is_a_cost_error) {
   struct gw_resp resp;
   struct gw_rec r;
