@@ -43,10 +43,7 @@ EOF
 KEY=sk-corral-budget-$$
 fake_provider_start "$TMP" "$TMP/wait.json" --public-key "$KEY"
 track_pid "$FAKE_PID"
-export XDG_CONFIG_HOME=$TMP/xdg
-mkdir -p "$XDG_CONFIG_HOME/corral"
-printf '{"providers": {"anthropic": {"base_url": "http://127.0.0.1:%s", "api_key": "%s"}}}\n' \
-  "$FAKE_PORT" "$KEY" >"$XDG_CONFIG_HOME/corral/gateway.json"
+fake_gateway_config "$TMP/xdg" "$KEY"
 
 git init -q -b main "$TMP/repo" && git -C "$TMP/repo" -c user.name=t \
   -c user.email=t@t commit -q --allow-empty -m init || fail "git init"

@@ -41,14 +41,7 @@ done
 
 fake_provider_start "$TMP" ""
 track_pid "$FAKE_PID"
-export XDG_CONFIG_HOME=$TMP/xdg
-mkdir -p "$XDG_CONFIG_HOME/corral"
-url=http://127.0.0.1:$FAKE_PORT
-cat >"$XDG_CONFIG_HOME/corral/gateway.json" <<EOF
-{"providers": {
-  "anthropic": {"base_url": "$url", "api_key": "sk-resume"},
-  "openai": {"base_url": "$url", "api_key": "sk-resume"}}}
-EOF
+fake_gateway_config "$TMP/xdg" sk-resume
 
 git init -q -b main "$TMP/repo" && git -C "$TMP/repo" -c user.name=t \
   -c user.email=t@t commit -q --allow-empty -m init || fail "git init"
