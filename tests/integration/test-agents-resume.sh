@@ -263,5 +263,23 @@ expect_api 200 - POST "/v1/tasks/wait/cancel?mission=$m"
 wait_for '[ "$(api GET "/v1/missions/$m" >/dev/null; jbody .state)" != running ]' 60
 # The mission has ended: the resume is checked before it is taken up again.
 expect_api 422 VALIDATION_FAILED POST "/v1/tasks/wait/resume?mission=$m" -d '{"turns": 2}'
+
+# A mission that has ended with its CLI task interrupted: the daemon takes
+# it up again for the resume, and the resumed run completes it.
+m=ended-resume
+sed -e "s/^mission: .*/mission: $m/" -e '/T-wait/,$d' "$TMP/d.yaml" >"$TMP/e.yaml"
+expect_api 201 - POST /v1/missions -H 'Content-Type: application/yaml' --data-binary @"$TMP/e.yaml"
+wait_for '[ "$(api GET "/v1/missions/$m" >/dev/null; jbody .state)" = failed ]' 200
+ok "ended: the mission failed with $k interrupted"
+s1=$(session "$(runs "$k" "$m")")
+[ -n "$s1" ] || fail "ended: no session recorded"
+expect_api 202 - POST "/v1/tasks/$k/resume?mission=$m" -d '{"turns": 5}'
+wait_for '[ "$(api GET "/v1/missions/$m" >/dev/null; jbody .state)" = succeeded ]' 200
+ok "ended: the mission was taken up again and succeeded"
+r2=$(runs "$k" "$m" | tail -1)
+assert_eq "$(db "select json_extract(data,'$.session') from events where run_id=? and kind='resume'" "$r2")" \
+  "$s1" "ended: the new run resumed $s1"
+assert_eq "$(git -C "$TMP/repo" show "corral/$m/T-$k:out.txt" 2>/dev/null)" hi \
+  "ended: out.txt is committed on the ticket branch"
 daemon_stop
 ok "resume: ${kinds[*]}"
