@@ -154,8 +154,9 @@ API_HANDLER(api_costs) {
 }
 
 static const char *const api_audit_kinds[] = {
-    "review",         "policy",         "merge",   "gc",    "mission.pause",
-    "mission.resume", "mission.cancel", "warning", "resume"};
+    "review",        "policy",         "merge",          "gc",
+    "mission.pause", "mission.resume", "mission.cancel", "warning",
+    "resume",        "task.cancel",    "task.retry"};
 
 struct api_list {
   json_t *v;

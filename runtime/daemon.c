@@ -115,6 +115,14 @@ static void daemon_save(struct rt_daemon *d, const struct msn_mission *m,
   free(meta);
 }
 
+/* A submitted mission's file is the source the daemon keeps: the store
+ * names it, `corral export` puts it in the trace, a restart loads it. */
+static void daemon_own_file(struct rt_daemon *d, struct msn_mission *m,
+                            int is_json) {
+  free(m->file);
+  daemon_path(&m->file, d, m->name, is_json ? "json" : "yaml");
+}
+
 int rt_daemon_submit(struct rt_daemon *d, const char *buf, size_t len,
                      int is_json, const char *dir, const char *file,
                      struct msn_diags *diags, struct rt_dmission **out,
@@ -131,6 +139,7 @@ int rt_daemon_submit(struct rt_daemon *d, const char *buf, size_t len,
     return CRL_EAGENT_BUSY;
   }
   daemon_save(d, m, buf, len, is_json, dir);
+  daemon_own_file(d, m, is_json);
   return daemon_start(d, m, out, err);
 }
 
@@ -151,38 +160,51 @@ static char *daemon_slurp(const char *path, size_t *len) {
   return b.data;
 }
 
-int rt_daemon_load(struct msn_mission **m, struct rt_daemon *d, const char *id,
-                   struct crl_err *err) {
-  struct msn_diags diags;
-  struct store_mission sm;
-  char *path, *src = NULL, *dir = NULL;
+/* Loads the source the daemon keeps for mission id; 1 when it keeps none. */
+static int daemon_load_kept(struct msn_mission **m, struct rt_daemon *d,
+                            const char *id, struct msn_diags *diags) {
+  char *path, *src = NULL, *dir;
   size_t len = 0, dlen;
   int is_json = 0, rc;
 
-  msn_diags_init(&diags);
   for (int j = 0; j < 2 && src == NULL; j++) {
     daemon_path(&path, d, id, j ? "json" : "yaml");
     src = daemon_slurp(path, &len);
     is_json = j;
     free(path);
   }
+  if (src == NULL)
+    return 1;
   daemon_path(&path, d, id, "dir");
   dir = daemon_slurp(path, &dlen);
   free(path);
-  if (src != NULL)
-    rc = msn_load_buffer(m, is_json ? "mission.json" : "mission.yaml",
-                         dir ? dir : "/", src, len, is_json, &diags);
-  else if (store_mission_get(d->st, id, &sm, err) < 0 || sm.file == NULL)
+  rc = msn_load_buffer(m, is_json ? "mission.json" : "mission.yaml",
+                       dir ? dir : "/", src, len, is_json, diags);
+  if (rc == 0)
+    daemon_own_file(d, *m, is_json);
+  free(src);
+  free(dir);
+  return rc;
+}
+
+int rt_daemon_load(struct msn_mission **m, struct rt_daemon *d, const char *id,
+                   struct crl_err *err) {
+  struct msn_diags diags;
+  struct store_mission sm;
+  int rc;
+
+  msn_diags_init(&diags);
+  rc = daemon_load_kept(m, d, id, &diags);
+  if (rc == 1 &&
+      (store_mission_get(d->st, id, &sm, err) < 0 || sm.file == NULL))
     rc = crl_err_set(err, CRL_EMISSION_NOT_FOUND,
                      "mission %s has no source to load", id);
-  else
+  else if (rc == 1)
     rc = msn_load_file(m, sm.file, &diags);
   if (rc < 0 && diags.n > 0)
     crl_err_set(err, CRL_EVALIDATION_FAILED, "%s:%d:%d: %s", diags.v[0].file,
                 diags.v[0].line, diags.v[0].col, diags.v[0].msg);
   msn_diags_close(&diags);
-  free(src);
-  free(dir);
   return rc;
 }
 

@@ -85,11 +85,21 @@ int rt_engine_reject(struct rt_engine *e, size_t task, const char *feedback,
   return ctl_done(e, rc, task, err);
 }
 
+/* A decision taken on one task through the daemon, logged before the state
+ * changes it causes so that events-mode replay can take it again. */
+static void ctl_task_event(struct rt_engine *e, size_t task, const char *kind) {
+  int64_t run = e->runs[task] != NULL ? e->runs[task]->id : 0;
+
+  rt_engine_event_json(e, e->m->tasks[task].id, run, kind, json_object());
+}
+
 int rt_engine_retry(struct rt_engine *e, size_t task, struct crl_err *err) {
   int rc = sched_task_retry(e->sched, task, rt_engine_now(e), &e->acts);
 
-  if (rc == 0)
+  if (rc == 0) {
     ctl_reason(e, task, "retried");
+    ctl_task_event(e, task, "task.retry");
+  }
   return ctl_done(e, rc, task, err);
 }
 
@@ -113,8 +123,10 @@ int rt_engine_cancel_task(struct rt_engine *e, size_t task,
   if (sched_state_is_terminal(st))
     return ctl_done(e, CRL_EINVALID_TRANSITION, task, err);
   rc = sched_task_cancel(e->sched, task, rt_engine_now(e), &e->acts);
-  if (rc == 0)
+  if (rc == 0) {
     e->cancels++;
+    ctl_task_event(e, task, "task.cancel");
+  }
   return ctl_done(e, rc, task, err);
 }
 

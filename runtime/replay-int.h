@@ -20,7 +20,9 @@ enum replay_kind {
   RP_PAUSE,
   RP_RESUME,
   RP_MISSION_END,
-  RP_DISCOVER
+  RP_DISCOVER,
+  RP_TASK_CANCEL, /* one task cancelled through the daemon */
+  RP_TASK_RETRY   /* a task failed for good retried through the daemon */
 };
 
 /* One recorded event, parsed. */

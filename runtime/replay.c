@@ -46,7 +46,8 @@ static enum replay_kind replay_kind_of(const char *k) {
                {"run.end", RP_END},           {"review", RP_REVIEW},
                {"mission.cancel", RP_CANCEL}, {"mission.pause", RP_PAUSE},
                {"mission.resume", RP_RESUME}, {"mission.end", RP_MISSION_END},
-               {"discover", RP_DISCOVER}};
+               {"discover", RP_DISCOVER},     {"task.cancel", RP_TASK_CANCEL},
+               {"task.retry", RP_TASK_RETRY}};
 
   for (size_t i = 0; i < CRL_ARRAY_SIZE(kinds); i++)
     if (strcmp(k, kinds[i].name) == 0)
@@ -272,11 +273,21 @@ static void replay_index_next(struct replay *r) {
   free(last);
 }
 
+/* Whether run `run` ended cancelled by a task.cancel logged before event i
+ * (else a run that ended cancelled was a Ctrl-C's). */
+static int replay_task_cancelled(const struct replay *r, size_t i,
+                                 int64_t run) {
+  while (i-- > 0)
+    if (r->ev[i].kind == RP_TASK_CANCEL && r->ev[i].run == run)
+      return 1;
+  return 0;
+}
+
 static void replay_run_end(struct replay *r, size_t i) {
   const struct replay_ev *e = &r->ev[i];
   enum sched_outcome o = SCHED_OUTCOME_FAILURE;
 
-  if (e->cancelled && !r->cancelled) {
+  if (e->cancelled && !r->cancelled && !replay_task_cancelled(r, i, e->run)) {
     r->cancelled = 1;
     sched_cancel_all(r->s, r->clock, &r->acts);
     rt__replay_collect(r);
@@ -368,6 +379,15 @@ static int replay_decided(const struct replay_ev *e) {
          e->to == SCHED_FAILED || e->to == SCHED_SKIPPED;
 }
 
+static void replay_task_op(struct replay *r, const struct replay_ev *e) {
+  replay_advance(r, e->ts);
+  if (e->kind == RP_TASK_CANCEL)
+    sched_task_cancel(r->s, (size_t)e->task, r->clock, &r->acts);
+  else
+    sched_task_retry(r->s, (size_t)e->task, r->clock, &r->acts);
+  rt__replay_collect(r);
+}
+
 static int replay_input(struct replay *r, size_t i) {
   const struct replay_ev *e = &r->ev[i];
 
@@ -382,6 +402,9 @@ static int replay_input(struct replay *r, size_t i) {
     rt__replay_collect(r);
   } else if (e->kind == RP_PAUSE || e->kind == RP_RESUME)
     sched_pause(r->s, e->kind == RP_PAUSE);
+  else if ((e->kind == RP_TASK_CANCEL || e->kind == RP_TASK_RETRY) &&
+           e->task >= 0)
+    replay_task_op(r, e);
   else if (e->kind == RP_DISCOVER) {
     replay_advance(r, e->ts);
     rt__replay_discover(r, e);

@@ -2,7 +2,8 @@
 # Events-mode replay: recorded missions of the foundation replay
 # `identical` — failures with retries and backoff, skipped dependents,
 # slots limited by --jobs, a policy review and `review: required` rejected
-# then approved across three engines, a Ctrl-C cancellation, tasks an
+# then approved across three engines, a Ctrl-C cancellation, one task
+# cancelled and a failed one retried through the daemon, tasks an
 # agent discovered at run time (one before an existing task) — and a trace
 # edited to change one run's outcome is refused by its checksum, then,
 # with --no-verify, replays to the exact first divergence.
@@ -108,6 +109,34 @@ kill -INT "$engine"
 wait "$bg"
 assert_eq "$?" 5 "cancelled"
 replay_ok can
+
+note "through the daemon: one task cancelled, a task failed for good retried"
+mission "$TMP/ctl.yaml" <<EOF2
+mission: ctl
+tickets:
+  - id: T1
+    tasks:
+      - { id: long, command: ["$FA", pidfile, "$TMP/pl", sleep, "100000"] }
+      - { id: after, needs: [long], command: "true" }
+  - id: T2
+    tasks:
+      - { id: flaky, retries: { max: 0 }, command: "if [ -e '$TMP/second' ]; then exit 0; fi; touch '$TMP/second'; exit 3" }
+      - { id: then, needs: [flaky], command: "true" }
+  - id: T3
+    tasks:
+      - { id: keep, command: "until [ -e '$TMP/go' ]; do sleep 0.05; done" }
+EOF2
+daemon_start
+expect_api 201 - POST /v1/missions -H 'Content-Type: application/yaml' --data-binary @"$TMP/ctl.yaml"
+wait_for "[ -s '$TMP/pl' ] && [ \"\$(task_state ctl flaky)\" = failed ]" 30
+expect_api 200 - POST "/v1/tasks/long/cancel?mission=ctl"
+expect_api 200 - POST "/v1/tasks/flaky/retry?mission=ctl"
+wait_for '[ "$(task_state ctl then)" = completed ] && [ "$(task_state ctl after)" = skipped ]' 30
+touch "$TMP/go"
+wait_for '[ "$(api GET /v1/missions/ctl >/dev/null; jbody .state)" != running ]' 30
+assert_eq "$(task_state ctl long):$(task_state ctl keep)" cancelled:completed "long cancelled alone, keep went on"
+daemon_stop
+replay_ok ctl
 
 note "tasks discovered at run time"
 mission "$TMP/disc.yaml" <<EOF2
