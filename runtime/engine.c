@@ -494,6 +494,14 @@ static void engine_plans(struct rt_engine *e) {
   }
 }
 
+/* Every engine's first event: replay tells an engine that died without
+ * mission.end (kill -9) from the next one by it. */
+static int engine_started(struct rt_engine *e) {
+  rt_engine_event_json(e, NULL, 0, "engine.start",
+                       json_pack("{s:i}", "pid", (int)getpid()));
+  return 0;
+}
+
 int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
                    const struct rt_engine_opts *o, struct msn_mission *m,
                    struct crl_err *err) {
@@ -531,7 +539,8 @@ int rt_engine_init(struct rt_engine *e, uv_loop_t *loop,
     return rc;
   e->ticket_done = xcalloc(m->ntickets + 1, 1);
   e->planning = xcalloc(m->ntasks + 1, 1);
-  if ((rc = rt_persist(e, err)) < 0 || (rc = rt_tickets_record(e, err)) < 0 ||
+  if ((rc = rt_persist(e, err)) < 0 || (rc = engine_started(e)) < 0 ||
+      (rc = rt_tickets_record(e, err)) < 0 ||
       (rc = rt_discover_restore(e, err)) < 0 ||
       (rc = rt_engine_gw_reload(e, err)) < 0 || (rc = rt_resume(e, err)) < 0)
     return rc;

@@ -22,7 +22,8 @@ enum replay_kind {
   RP_MISSION_END,
   RP_DISCOVER,
   RP_TASK_CANCEL, /* one task cancelled through the daemon */
-  RP_TASK_RETRY   /* a task failed for good retried through the daemon */
+  RP_TASK_RETRY,  /* a task failed for good retried through the daemon */
+  RP_ENGINE_START /* an engine began: the one before may have died */
 };
 
 /* One recorded event, parsed. */
@@ -63,6 +64,8 @@ struct replay {
   int *next_to; /* per event, see replay_index_next */
   enum sched_state *stored; /* per task, for the next engine's restore */
   int *attempts;
+  enum sched_state *logged; /* per task, as the log last put it */
+  int *logged_attempts;
   struct rt_replay_result *res;
   /* Tasks discovered at run time (replay-discover.c), in discovery order:
    * task index m->ntasks + k, as the engine appends them. */

@@ -42,12 +42,13 @@ static enum replay_kind replay_kind_of(const char *k) {
   static const struct {
     const char *name;
     enum replay_kind kind;
-  } kinds[] = {{"state", RP_STATE},           {"run.start", RP_START},
-               {"run.end", RP_END},           {"review", RP_REVIEW},
-               {"mission.cancel", RP_CANCEL}, {"mission.pause", RP_PAUSE},
-               {"mission.resume", RP_RESUME}, {"mission.end", RP_MISSION_END},
-               {"discover", RP_DISCOVER},     {"task.cancel", RP_TASK_CANCEL},
-               {"task.retry", RP_TASK_RETRY}};
+  } kinds[] = {
+      {"state", RP_STATE},           {"run.start", RP_START},
+      {"run.end", RP_END},           {"review", RP_REVIEW},
+      {"mission.cancel", RP_CANCEL}, {"mission.pause", RP_PAUSE},
+      {"mission.resume", RP_RESUME}, {"mission.end", RP_MISSION_END},
+      {"discover", RP_DISCOVER},     {"task.cancel", RP_TASK_CANCEL},
+      {"task.retry", RP_TASK_RETRY}, {"engine.start", RP_ENGINE_START}};
 
   for (size_t i = 0; i < CRL_ARRAY_SIZE(kinds); i++)
     if (strcmp(k, kinds[i].name) == 0)
@@ -251,6 +252,10 @@ static int replay_match(struct replay *r, const struct replay_ev *e) {
   if (++r->qhead == r->qn)
     r->qhead = r->qn = 0;
   r->res->decisions++;
+  if (e->kind == RP_STATE) {
+    r->logged[e->task] = (enum sched_state)e->to;
+    r->logged_attempts[e->task] = e->attempt;
+  }
   return 0;
 }
 
@@ -324,11 +329,26 @@ static int replay_restart(struct replay *r, struct crl_err *err) {
         (rc = sched_task_restore(r->s, i, r->stored[i], r->attempts[i],
                                  r->clock, err)) < 0)
       return rc;
+  for (size_t i = 0; i < sched_task_count(r->s); i++) {
+    r->logged[i] = r->stored[i];
+    r->logged_attempts[i] = r->attempts[i];
+  }
   r->live = 1;
   r->offline = 0;
   r->cancelled = 0;
   r->qhead = r->qn = 0;
   return 0;
+}
+
+/* An engine began while the last one was live: that one died (kill -9)
+ * without mission.end. The next restores what the log had stored; what the
+ * dead engine decided but never logged is dropped with it. */
+static void replay_died(struct replay *r) {
+  for (size_t i = 0; i < sched_task_count(r->s); i++) {
+    r->stored[i] = r->logged[i];
+    r->attempts[i] = r->logged_attempts[i];
+  }
+  r->live = 0;
 }
 
 /* mission.end: the engine stopped because nothing could happen. */
@@ -416,6 +436,8 @@ static int replay_one(struct replay *r, size_t i, struct crl_err *err) {
   const struct replay_ev *e = &r->ev[i];
   int rc;
 
+  if (e->kind == RP_ENGINE_START && r->live)
+    replay_died(r);
   /* With no engine, a review and the state changes after it were written
    * by corral approve/reject or CI mode. */
   if (!r->live && e->kind == RP_REVIEW)
@@ -501,6 +523,9 @@ static int replay_load(struct replay *r, struct store *tr, const char *id,
   replay_index_next(r);
   r->stored = xcalloc(r->m->ntasks + r->ndisc + 1, sizeof(*r->stored));
   r->attempts = xcalloc(r->m->ntasks + r->ndisc + 1, sizeof(*r->attempts));
+  r->logged = xcalloc(r->m->ntasks + r->ndisc + 1, sizeof(*r->logged));
+  r->logged_attempts =
+      xcalloc(r->m->ntasks + r->ndisc + 1, sizeof(*r->logged_attempts));
   return 0;
 }
 
@@ -517,6 +542,8 @@ static void replay_free(struct replay *r) {
   free(r->q);
   free(r->stored);
   free(r->attempts);
+  free(r->logged);
+  free(r->logged_attempts);
 }
 
 /* After the last event: nothing may be left that the log does not show. */

@@ -36,10 +36,32 @@ export FA=$TMP/bin/fake-agent
 _TRACKED=()
 track_pid() { _TRACKED+=("$@"); }
 
+# _shim_pids: the shims of this test's runs (their run dir is under $TMP).
+_shim_pids() {
+  local f a
+  local -a argv
+  for f in /proc/[0-9]*/cmdline; do
+    { mapfile -d '' -t argv <"$f"; } 2>/dev/null || continue
+    [[ ${argv[0]-} == */corral-shim ]] || continue
+    for a in "${argv[@]:1}"; do
+      if [[ $a == "$TMP"/* ]]; then
+        f=${f#/proc/}
+        printf '%s\n' "${f%/cmdline}"
+        break
+      fi
+    done
+  done
+  return 0
+}
+
 _cleanup() {
   local p
   for p in "${_TRACKED[@]+"${_TRACKED[@]}"}" $(fa_pids); do
     [ -n "$p" ] && kill -9 "$p" 2>/dev/null
+  done
+  # A shim outlives its engine by design; SIGUSR1 kills its agent's tree.
+  for p in $(_shim_pids); do
+    kill -USR1 "$p" 2>/dev/null
   done
   [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 }

@@ -28,7 +28,8 @@ corral_run --json "$EXAMPLES/hello.yaml" >>"$TMP/ev.jsonl" 2>>"$TMP/err"
 assert_eq "$?" 0 "exit status of hello.yaml"
 res=$(python3 - "$TMP/ev.jsonl" <<'EOF2'
 import json, sys
-kinds = {"state", "run.start", "run.end", "run.attach", "message", "mission.end"}
+kinds = {"engine.start", "state", "run.start", "run.end", "run.attach", "message",
+         "mission.end"}
 last = {}
 n = 0
 for k, line in enumerate(open(sys.argv[1]), 1):
@@ -52,7 +53,7 @@ for k, line in enumerate(open(sys.argv[1]), 1):
     d = e["data"]
     need = {"state": ("from", "to", "attempt"), "run.start": ("run", "attempt"),
             "run.end": ("run", "reason", "success"), "message": ("text", "truncated"),
-            "mission.end": ()}.get(e["kind"], ())
+            "mission.end": (), "engine.start": ("pid",)}.get(e["kind"], ())
     for f in need:
         if f not in d:
             sys.exit("line %d: %s event without data.%s" % (k, e["kind"], f))

@@ -3,7 +3,8 @@
 # `identical` — failures with retries and backoff, skipped dependents,
 # slots limited by --jobs, a policy review and `review: required` rejected
 # then approved across three engines, a Ctrl-C cancellation, one task
-# cancelled and a failed one retried through the daemon, tasks an
+# cancelled and a failed one retried through the daemon, an engine killed
+# with -9 (a run re-attached, one collected after it ended), tasks an
 # agent discovered at run time (one before an existing task) — and a trace
 # edited to change one run's outcome is refused by its checksum, then,
 # with --no-verify, replays to the exact first divergence.
@@ -137,6 +138,41 @@ wait_for '[ "$(api GET /v1/missions/ctl >/dev/null; jbody .state)" != running ]'
 assert_eq "$(task_state ctl long):$(task_state ctl keep)" cancelled:completed "long cancelled alone, keep went on"
 daemon_stop
 replay_ok ctl
+
+note "kill -9 of the engine: one run re-attached, one collected after it ended"
+mission "$TMP/k9.yaml" <<EOF2
+mission: k9
+agents: { sh: { adapter: exec, capacity: 2 } }
+tickets:
+  - id: T1
+    tasks:
+      - { id: held, agent: sh, command: "until [ -e '$TMP/k9go' ]; do sleep 0.05; done" }
+  - id: T2
+    tasks:
+      - { id: ends, agent: sh, command: "until [ -e '$TMP/k9dead' ]; do sleep 0.05; done" }
+      - { id: after, agent: sh, needs: [held, ends], command: "true" }
+EOF2
+k9sql() { sqlite3 "file:$STATE/corral.db?mode=ro" "$1" 2>/dev/null; }
+corral_run -q --jobs 2 "$TMP/k9.yaml" >/dev/null 2>&1 &
+bg=$!
+track_pid "$bg"
+wait_for '[ "$(k9sql "select count(*) from tasks where mission_id='"'k9'"' and state='"'running'"'")" = 2 ]'
+engine=$(corral_pid "$bg")
+kill -9 "$engine"
+wait "$bg"
+touch "$TMP/k9dead"
+# The shim of `ends` writes its status once the agent has exited.
+ends_dir=$(k9sql "select dir from runs where mission_id='k9' and task_id='ends'")
+wait_for '[ -s "$ends_dir/status" ]'
+corral_run -q --jobs 2 "$TMP/k9.yaml" >/dev/null 2>&1 &
+bg=$!
+track_pid "$bg"
+wait_for '[ "$(k9sql "select count(*) from events where mission_id='"'k9'"' and kind='"'run.attach'"'")" = 1 ]'
+touch "$TMP/k9go"
+wait "$bg"
+assert_eq "$?" 0 "the mission succeeds after the kill -9"
+assert_eq "$(k9sql "select count(*) from events where mission_id='k9' and kind='engine.start'")" 2 "two engines"
+replay_ok k9
 
 note "tasks discovered at run time"
 mission "$TMP/disc.yaml" <<EOF2
