@@ -6,7 +6,8 @@
  * recorded mission file runs there in an engine of its own, with the
  * recorded review decisions applied in order whenever it stops for one.
  * Each ticket's branch tree is then compared with the recorded one:
- * identical, or diverged with a diff stat and the paths.
+ * identical, or diverged with a diff stat, the paths and the patch
+ * (recorded -> replayed).
  *
  * exec agents replay now. LLM CLI agents need the LLM gateway to serve the
  * responses recorded in the trace (--replay-llm); the gateway is not merged
@@ -221,6 +222,41 @@ static int agents_tree(git_tree **out, git_repository *repo, const char *ref) {
   return rc;
 }
 
+/* The patch of a diverged ticket, recorded -> replayed, bounded. */
+#define AGENTS_PATCH_LINES 200
+
+struct agents_patch {
+  FILE *fp;
+  size_t lines;
+};
+
+static int agents_patch_line(const git_diff_delta *d, const git_diff_hunk *h,
+                             const git_diff_line *l, void *payload) {
+  struct agents_patch *p = payload;
+
+  (void)d;
+  (void)h;
+  if (p->lines++ >= AGENTS_PATCH_LINES)
+    return 0;
+  if (l->origin == GIT_DIFF_LINE_CONTEXT ||
+      l->origin == GIT_DIFF_LINE_ADDITION ||
+      l->origin == GIT_DIFF_LINE_DELETION)
+    fputc(l->origin, p->fp);
+  fwrite(l->content, 1, l->content_len, p->fp);
+  return 0;
+}
+
+static void agents_patch(FILE *fp, git_diff *diff) {
+  struct agents_patch p = {fp, 0};
+
+  git_diff_print(diff, GIT_DIFF_FORMAT_PATCH, agents_patch_line, &p);
+  if (p.lines > AGENTS_PATCH_LINES)
+    fprintf(fp,
+            "  ... %zu more line(s) of the patch (keep them with "
+            "--work-dir and compare refs/recorded/)\n",
+            p.lines - AGENTS_PATCH_LINES);
+}
+
 static void agents_diff(FILE *fp, git_repository *repo, git_tree *want,
                         git_tree *got) {
   git_diff *diff = NULL;
@@ -239,6 +275,7 @@ static void agents_diff(FILE *fp, git_repository *repo, git_tree *want,
   n = git_diff_num_deltas(diff);
   for (size_t i = 0; i < n && i < 20; i++)
     fprintf(fp, "  %s\n", git_diff_get_delta(diff, i)->new_file.path);
+  agents_patch(fp, diff);
 out:
   git_diff_stats_free(st);
   git_diff_free(diff);

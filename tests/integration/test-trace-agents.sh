@@ -57,5 +57,8 @@ timeout 60 "$CORRAL" replay --agents --work-dir "$TMP/wd" "$TMP/ag.corral" >"$TM
 assert_eq "$?" 1 "replay --agents reports the divergence"
 assert_eq "$(tail -1 "$TMP/o")" "diverged (3 tickets compared)" "diverged"
 assert_eq "$(grep -A2 '^ticket C' "$TMP/o" | tr -s ' ' | tr '\n' '|')" "ticket C: diverged| 1 file(s) changed, 1 insertion(s)(+), 1 deletion(s)(-)| copied.txt|" "ticket C: diff stat and path"
+# The patch follows, recorded -> replayed.
+assert_match "$(sed -n '/^ticket C/,/^ticket /p' "$TMP/o")" \
+  "*diff --git a/copied.txt b/copied.txt*-input v1*+input v2*" "ticket C: the patch, recorded -> replayed"
 assert_match "$(grep '^ticket A' "$TMP/o")" "ticket A: identical*" "the others stay identical"
 assert_eq "$(git -C "$TMP/wd/repo" show corral/ag/C:copied.txt)" "input v2" "--work-dir keeps the replayed repository"
