@@ -12,6 +12,7 @@
 #include <assert.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -207,4 +208,26 @@ int rt_client_stream(struct rt_client *c, const char *path, const char *header,
 
 int rt_client_wanted(const char *state_dir, const char *socket) {
   return state_dir == NULL && (socket != NULL || rt_client_probe(NULL));
+}
+
+int rt_client_args(int argc, char **argv, int nargs, void (*usage)(FILE *fp),
+                   const char **sock, int *json) {
+  static const struct option opts[] = {{"socket", required_argument, 0, 'S'},
+                                       {"json", no_argument, 0, 'J'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  int ch;
+
+  while ((ch = getopt_long(argc, argv, "S:h", opts, NULL)) != -1) {
+    if (ch == 'S')
+      *sock = optarg;
+    else if (ch == 'J')
+      *json = 1;
+    else
+      return usage(ch == 'h' ? stdout : stderr),
+             ch == 'h' ? RT_EXIT_OK : RT_EXIT_USAGE;
+  }
+  if (argc - optind != nargs)
+    return usage(stderr), RT_EXIT_USAGE;
+  return -1;
 }

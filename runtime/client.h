@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "crl.h"
 
@@ -48,6 +49,12 @@ int rt_client_probe(const char *opt);
  * only without --state-dir, and with --socket or a daemon answering at the
  * default socket. */
 int rt_client_wanted(const char *state_dir, const char *socket);
+
+/* The arguments of a verb that takes only --socket PATH, --json and --help
+ * and exactly nargs operands (left at argv[optind]). Returns -1 to go on,
+ * else the exit status, usage printed (to stdout for --help). */
+int rt_client_args(int argc, char **argv, int nargs, void (*usage)(FILE *fp),
+                   const char **sock, int *json);
 
 /* The daemon side of the verbs that also work locally (client-show.c,
  * client-logs.c, client-review.c); each returns an exit code. */

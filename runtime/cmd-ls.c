@@ -6,7 +6,6 @@
  */
 #include "client.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,27 +75,15 @@ static void ls_row(json_t *m) {
 }
 
 static int ls_exec(int argc, char **argv) {
-  static const struct option opts[] = {{"socket", required_argument, 0, 'S'},
-                                       {"json", no_argument, 0, 'J'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
   const char *sock = NULL;
-  json_t *all = json_array(), *m;
+  json_t *all, *m;
   struct rt_client c;
-  int ch, json = 0, rc;
+  int json = 0, rc;
   size_t i;
 
-  while ((ch = getopt_long(argc, argv, "S:h", opts, NULL)) != -1) {
-    if (ch == 'S')
-      sock = optarg;
-    else if (ch == 'J')
-      json = 1;
-    else
-      return json_decref(all), ls_usage(ch == 'h' ? stdout : stderr),
-             ch == 'h' ? RT_EXIT_OK : RT_EXIT_USAGE;
-  }
-  if (optind != argc)
-    return json_decref(all), ls_usage(stderr), RT_EXIT_USAGE;
+  if ((rc = rt_client_args(argc, argv, 0, ls_usage, &sock, &json)) >= 0)
+    return rc;
+  all = json_array();
   rt_client_init(&c, sock);
   if ((rc = ls_fetch(&c, all)) == RT_EXIT_OK && json) {
     m = json_pack("{s:O}", "missions", all);

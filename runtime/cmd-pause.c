@@ -6,7 +6,6 @@
  */
 #include "client.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "rt-int.h"
@@ -39,25 +38,12 @@ int rt_client_mission_op(struct rt_client *c, const char *id, const char *op,
 }
 
 static int pause_exec(int argc, char **argv) {
-  static const struct option opts[] = {{"socket", required_argument, 0, 'S'},
-                                       {"json", no_argument, 0, 'J'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
   const char *sock = NULL;
   struct rt_client c;
-  int ch, json = 0, rc;
+  int json = 0, rc;
 
-  while ((ch = getopt_long(argc, argv, "S:h", opts, NULL)) != -1) {
-    if (ch == 'S')
-      sock = optarg;
-    else if (ch == 'J')
-      json = 1;
-    else
-      return pause_usage(ch == 'h' ? stdout : stderr),
-             ch == 'h' ? RT_EXIT_OK : RT_EXIT_USAGE;
-  }
-  if (argc - optind != 1)
-    return pause_usage(stderr), RT_EXIT_USAGE;
+  if ((rc = rt_client_args(argc, argv, 1, pause_usage, &sock, &json)) >= 0)
+    return rc;
   rt_client_init(&c, sock);
   rc = rt_client_mission_op(&c, argv[optind], "pause", json);
   rt_client_close(&c);

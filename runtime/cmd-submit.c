@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,26 +88,13 @@ static int submit_send(struct rt_client *c, const char *file,
 }
 
 static int submit_exec(int argc, char **argv) {
-  static const struct option opts[] = {{"socket", required_argument, 0, 'S'},
-                                       {"json", no_argument, 0, 'J'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
   const char *sock = NULL;
   struct rt_client c;
   struct crl_buf b;
-  int ch, json = 0, rc;
+  int json = 0, rc;
 
-  while ((ch = getopt_long(argc, argv, "S:h", opts, NULL)) != -1) {
-    if (ch == 'S')
-      sock = optarg;
-    else if (ch == 'J')
-      json = 1;
-    else
-      return submit_usage(ch == 'h' ? stdout : stderr),
-             ch == 'h' ? RT_EXIT_OK : RT_EXIT_USAGE;
-  }
-  if (argc - optind != 1)
-    return submit_usage(stderr), RT_EXIT_USAGE;
+  if ((rc = rt_client_args(argc, argv, 1, submit_usage, &sock, &json)) >= 0)
+    return rc;
   if ((rc = submit_read(&b, argv[optind])) < 0) {
     rt_errorf("fatal: unable to read %s: %s", argv[optind], crl_strerror(rc));
     crl_buf_close(&b);

@@ -11,7 +11,8 @@
  * upstream's status and headers and then an open-ended chunked body on a
  * keep-alive TCP connection (control-socket streams end with the
  * connection), and it needs no peer credentials: the listener, inside the
- * run's network namespace, is the credential.
+ * run's network namespace, is the credential. Reading the headers and
+ * bounding their bytes is shared with it (http-hdr.c).
  */
 #include "gateway-int.h"
 
@@ -36,11 +37,8 @@ static void conn_clear_request(struct rt__gw_conn *c) {
   c->hdrs = NULL;
   c->nhdrs = 0;
   crl_buf_reset(&c->url);
-  crl_buf_reset(&c->field);
-  crl_buf_reset(&c->value);
   crl_buf_reset(&c->body);
-  c->in_value = 0;
-  c->header_bytes = 0;
+  rt__http_hdr_reset(&c->hdr);
   c->parse_error = 0;
   c->complete = 0;
 }
@@ -50,55 +48,47 @@ static int on_message_begin(http_parser *hp) {
   return 0;
 }
 
-static int count_header(struct rt__gw_conn *c, size_t n) {
-  c->header_bytes += n;
-  return c->header_bytes > GW_MAX_HEADER_BYTES ? -1 : 0;
-}
-
 static int on_url(http_parser *hp, const char *at, size_t n) {
   struct rt__gw_conn *c = conn_of(hp);
 
-  if (count_header(c, n) < 0)
+  if (rt__http_hdr_count(&c->hdr, n) < 0)
     return -1;
   return crl_buf_append(&c->url, at, n) < 0 ? -1 : 0;
 }
 
-static int end_header(struct rt__gw_conn *c) {
-  if (!c->in_value)
-    return 0;
+/* A proxy keeps every header (up to GW_MAX_HEADERS). */
+static int keep_header(const char *name, const char *value, void *payload) {
+  struct rt__gw_conn *c = payload;
+
   if (c->nhdrs >= GW_MAX_HEADERS)
     return -1;
   c->hdrs = xreallocarray(c->hdrs, c->nhdrs + 1, sizeof(*c->hdrs));
-  c->hdrs[c->nhdrs].name = xstrdup(c->field.data ? c->field.data : "");
-  c->hdrs[c->nhdrs].value = xstrdup(c->value.data ? c->value.data : "");
+  c->hdrs[c->nhdrs].name = xstrdup(name);
+  c->hdrs[c->nhdrs].value = xstrdup(value);
   c->nhdrs++;
-  c->in_value = 0;
-  crl_buf_reset(&c->field);
-  crl_buf_reset(&c->value);
   return 0;
 }
 
 static int on_header_field(http_parser *hp, const char *at, size_t n) {
   struct rt__gw_conn *c = conn_of(hp);
 
-  if (count_header(c, n) < 0 || end_header(c) < 0)
+  if (rt__http_hdr_count(&c->hdr, n) < 0)
     return -1;
-  return crl_buf_append(&c->field, at, n) < 0 ? -1 : 0;
+  return rt__http_hdr_field(&c->hdr, at, n, keep_header, c);
 }
 
 static int on_header_value(http_parser *hp, const char *at, size_t n) {
   struct rt__gw_conn *c = conn_of(hp);
 
-  if (count_header(c, n) < 0)
+  if (rt__http_hdr_count(&c->hdr, n) < 0)
     return -1;
-  c->in_value = 1;
-  return crl_buf_append(&c->value, at, n) < 0 ? -1 : 0;
+  return rt__http_hdr_value(&c->hdr, at, n);
 }
 
 static int on_headers_complete(http_parser *hp) {
   struct rt__gw_conn *c = conn_of(hp);
 
-  if (end_header(c) < 0)
+  if (rt__http_hdr_end(&c->hdr, keep_header, c) < 0)
     return -1;
   if ((hp->flags & F_CONTENTLENGTH) &&
       hp->content_length > c->gw->opts.max_request_bytes)
@@ -150,8 +140,7 @@ static void conn_closed(uv_handle_t *h) {
   conn_clear_request(c);
   crl_buf_close(&c->in);
   crl_buf_close(&c->url);
-  crl_buf_close(&c->field);
-  crl_buf_close(&c->value);
+  rt__http_hdr_close(&c->hdr);
   crl_buf_close(&c->body);
   free(c);
   rt__gw_gw_handle_closed(gw);
@@ -297,8 +286,7 @@ void rt__gw_conn_accept(struct rt_gw_listener *l) {
   c->tcp.data = c;
   crl_buf_init(&c->in, l->gw->opts.max_request_bytes + GW_MAX_HEADER_BYTES);
   crl_buf_init(&c->url, GW_MAX_HEADER_BYTES);
-  crl_buf_init(&c->field, GW_MAX_HEADER_BYTES);
-  crl_buf_init(&c->value, GW_MAX_HEADER_BYTES);
+  rt__http_hdr_init(&c->hdr, GW_MAX_HEADER_BYTES);
   crl_buf_init(&c->body, l->gw->opts.max_request_bytes);
   http_parser_init(&c->parser, HTTP_REQUEST);
   if (uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&c->tcp) < 0) {

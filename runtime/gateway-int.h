@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "gateway.h"
+#include "http-hdr.h"
 
 struct rt__gw_call;
 
@@ -69,13 +70,10 @@ struct rt__gw_conn {
   struct crl_buf in; /* bytes not yet parsed (while a call runs) */
   /* The request being parsed. */
   struct crl_buf url;
-  struct crl_buf field;
-  struct crl_buf value;
-  int in_value;
+  struct rt__http_hdr hdr; /* the header being read; counts the bytes */
   struct rt__gw_hdr *hdrs;
   size_t nhdrs;
   struct crl_buf body;
-  size_t header_bytes;
   int keep_alive;
   int parse_error;          /* status to answer with, from a parser callback */
   struct rt__gw_call *call; /* the call in progress, at most one */

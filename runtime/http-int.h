@@ -8,6 +8,7 @@
 
 #include <http_parser.h>
 
+#include "http-hdr.h"
 #include "http.h"
 
 /*
@@ -17,14 +18,10 @@
  */
 struct rt__http_parse {
   http_parser parser;
-  size_t max_header;
   size_t max_body;
-  size_t header_bytes;
+  struct rt__http_hdr hdr; /* also counts the request line */
   struct crl_buf url;
-  struct crl_buf field;
-  struct crl_buf value;
   struct crl_buf body;
-  int in_value;
   int expect_continue;     /* set at headers complete; the conn clears it */
   struct rt_http_req *req; /* being built */
   struct rt_http_req *done;

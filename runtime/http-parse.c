@@ -26,8 +26,7 @@ static int parse_fail(struct rt__http_parse *p, int code, int status,
 
 /* Counts header bytes against the limit; returns -1 past it. */
 static int parse_count(struct rt__http_parse *p, size_t n) {
-  p->header_bytes += n;
-  if (p->header_bytes <= p->max_header)
+  if (rt__http_hdr_count(&p->hdr, n) == 0)
     return 0;
   return parse_fail(p, CRL_EPAYLOAD_TOO_LARGE, 431,
                     "request headers too large");
@@ -38,12 +37,9 @@ static int on_message_begin(http_parser *hp) {
 
   rt__http_req_free(p->req);
   p->req = xcalloc(1, sizeof(*p->req));
-  p->header_bytes = 0;
-  p->in_value = 0;
+  rt__http_hdr_reset(&p->hdr);
   p->expect_continue = 0;
   crl_buf_reset(&p->url);
-  crl_buf_reset(&p->field);
-  crl_buf_reset(&p->value);
   crl_buf_reset(&p->body);
   return 0;
 }
@@ -57,9 +53,9 @@ static int on_url(http_parser *hp, const char *at, size_t n) {
 }
 
 /* Keeps the value of a header we care about; drops the others. */
-static void parse_keep_header(struct rt__http_parse *p) {
-  const char *name = p->field.data ? p->field.data : "";
-  const char *value = p->value.data ? p->value.data : "";
+static int parse_keep_header(const char *name, const char *value,
+                             void *payload) {
+  struct rt__http_parse *p = payload;
   char **slot = NULL;
 
   if (strcasecmp(name, "Content-Type") == 0)
@@ -69,17 +65,10 @@ static void parse_keep_header(struct rt__http_parse *p) {
   else if (strcasecmp(name, "Expect") == 0)
     p->expect_continue = strcasecmp(value, "100-continue") == 0;
   if (slot == NULL)
-    return;
+    return 0;
   free(*slot);
   *slot = xstrdup(value);
-}
-
-static void parse_end_header(struct rt__http_parse *p) {
-  if (p->in_value)
-    parse_keep_header(p);
-  p->in_value = 0;
-  crl_buf_reset(&p->field);
-  crl_buf_reset(&p->value);
+  return 0;
 }
 
 static int on_header_field(http_parser *hp, const char *at, size_t n) {
@@ -87,9 +76,7 @@ static int on_header_field(http_parser *hp, const char *at, size_t n) {
 
   if (parse_count(p, n) < 0)
     return -1;
-  if (p->in_value)
-    parse_end_header(p);
-  return crl_buf_append(&p->field, at, n) < 0 ? -1 : 0;
+  return rt__http_hdr_field(&p->hdr, at, n, parse_keep_header, p);
 }
 
 static int on_header_value(http_parser *hp, const char *at, size_t n) {
@@ -97,15 +84,14 @@ static int on_header_value(http_parser *hp, const char *at, size_t n) {
 
   if (parse_count(p, n) < 0)
     return -1;
-  p->in_value = 1;
-  return crl_buf_append(&p->value, at, n) < 0 ? -1 : 0;
+  return rt__http_hdr_value(&p->hdr, at, n);
 }
 
 static int on_headers_complete(http_parser *hp) {
   struct rt__http_parse *p = parse_of(hp);
   struct crl_err err = CRL_ERR_INIT;
 
-  parse_end_header(p);
+  rt__http_hdr_end(&p->hdr, parse_keep_header, p);
   if ((hp->flags & F_CONTENTLENGTH) && hp->content_length > p->max_body)
     return parse_fail(p, CRL_EPAYLOAD_TOO_LARGE, 413,
                       "request body larger than the limit");
@@ -158,11 +144,9 @@ void rt__http_parse_init(struct rt__http_parse *p, size_t max_header,
                          size_t max_body) {
   memset(p, 0, sizeof(*p));
   http_parser_init(&p->parser, HTTP_REQUEST);
-  p->max_header = max_header;
   p->max_body = max_body;
+  rt__http_hdr_init(&p->hdr, max_header);
   crl_buf_init(&p->url, max_header);
-  crl_buf_init(&p->field, max_header);
-  crl_buf_init(&p->value, max_header);
   crl_buf_init(&p->body, max_body);
 }
 
@@ -171,8 +155,7 @@ void rt__http_parse_close(struct rt__http_parse *p) {
   rt__http_req_free(p->done);
   p->req = p->done = NULL;
   crl_buf_close(&p->url);
-  crl_buf_close(&p->field);
-  crl_buf_close(&p->value);
+  rt__http_hdr_close(&p->hdr);
   crl_buf_close(&p->body);
 }
 

@@ -56,36 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifndef CORRAL_LIBFUZZER
-/* Replays each file under every adapter, with a few chunk sizes. */
-static int replay(const char *path) {
-  FILE *f = fopen(path, "rb");
-  uint8_t *buf;
-  long len;
+#include "replay.h"
 
-  if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0) {
-    fprintf(stderr, "fuzz-adapter-parse: cannot read %s\n", path);
-    return 1;
-  }
-  rewind(f);
-  buf = malloc((size_t)len + 2);
-  if (fread(buf + 2, 1, (size_t)len, f) != (size_t)len)
-    len = 0;
-  fclose(f);
-  for (int pick = 0; pick < 256; pick += 17) {
-    buf[0] = (uint8_t)pick;
-    buf[1] = (uint8_t)(pick * 7);
-    LLVMFuzzerTestOneInput(buf, (size_t)len + 2);
-  }
-  free(buf);
-  return 0;
-}
-
-int main(int argc, char **argv) {
-  int rc = 0;
-
-  for (int i = 1; i < argc; i++)
-    rc |= replay(argv[i]);
-  printf("fuzz-adapter-parse: replayed %d files\n", argc - 1);
-  return rc;
-}
+/* Each file under every mode, with a few chunk sizes. */
+FUZZ_REPLAY_MAIN("fuzz-adapter-parse", 17, 7)
 #endif
