@@ -13,6 +13,7 @@ struct costs {
   struct store *st;
   const char *by;
   json_t *groups; /* key -> totals */
+  json_t *owners; /* "MISSION/TASK" -> its ticket or agent, looked up once */
 };
 
 static const char *const costs_groups[] = {"mission", "ticket", "task", "run",
@@ -25,24 +26,38 @@ int rt_costs_group_ok(const char *by) {
   return 0;
 }
 
-/* The group an llm.call event belongs to; "MISSION/?" when its task is
- * not in the store. */
+/* The ticket ("MISSION/TICKET") or agent of the event's task, from the
+ * store once per task; "MISSION/?" when the task is not in the store. */
+static const char *costs_owner(struct costs *c, const struct store_event *ev) {
+  struct store_task t;
+  char id[512], v[512];
+  json_t *have;
+
+  snprintf(id, sizeof(id), "%s/%s", ev->mission, ev->task);
+  if ((have = json_object_get(c->owners, id)) != NULL)
+    return json_string_value(have);
+  if (store_task_get(c->st, ev->mission, ev->task, &t, NULL) < 0)
+    snprintf(v, sizeof(v), "%s/?", ev->mission);
+  else if (strcmp(c->by, "ticket") == 0)
+    snprintf(v, sizeof(v), "%s/%s", ev->mission, t.ticket ? t.ticket : "");
+  else
+    snprintf(v, sizeof(v), "%s", t.agent ? t.agent : "");
+  json_object_set_new(c->owners, id, json_string(v));
+  have = json_object_get(c->owners, id);
+  return have != NULL ? json_string_value(have) : "?";
+}
+
+/* The group an llm.call event belongs to. */
 static void costs_key(char *out, size_t len, struct costs *c,
                       const struct store_event *ev) {
-  struct store_task t;
-
   if (strcmp(c->by, "mission") == 0 || ev->task == NULL)
     snprintf(out, len, "%s", ev->mission ? ev->mission : "");
   else if (strcmp(c->by, "task") == 0)
     snprintf(out, len, "%s/%s", ev->mission, ev->task);
   else if (strcmp(c->by, "run") == 0)
     snprintf(out, len, "%s/%s/%lld", ev->mission, ev->task, (long long)ev->run);
-  else if (store_task_get(c->st, ev->mission, ev->task, &t, NULL) < 0)
-    snprintf(out, len, "%s/?", ev->mission);
-  else if (strcmp(c->by, "ticket") == 0)
-    snprintf(out, len, "%s/%s", ev->mission, t.ticket ? t.ticket : "");
   else
-    snprintf(out, len, "%s", t.agent ? t.agent : "");
+    snprintf(out, len, "%s", costs_owner(c, ev));
 }
 
 static void costs_add(json_t *g, const char *k, json_t *v) {
@@ -95,13 +110,14 @@ static int costs_one(const struct store_event *ev, void *payload) {
 }
 
 json_t *rt_costs(struct store *st, const char *mission, const char *by) {
-  struct costs c = {st, by, json_object()};
+  struct costs c = {st, by, json_object(), json_object()};
   json_t *v = json_array(), *g;
   const char *k;
 
   store_event_list(st, mission, NULL, 0, costs_one, &c);
   json_object_foreach(c.groups, k, g) json_array_append(v, g);
   json_decref(c.groups);
+  json_decref(c.owners);
   return json_pack("{s:s, s:s, s:o}", "group_by", by, "currency", "USD",
                    "groups", v);
 }
